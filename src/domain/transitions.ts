@@ -1,0 +1,285 @@
+/**
+ * Task transitions as pure functions: (task, input, now) → the next task, or a typed error that
+ * names the task, its current status and what to do instead. The stores call these inside their
+ * write transactions, so the rules live here once.
+ *
+ *   add            → pending
+ *   start / claim  pending → in_progress            attempts + 1, lease taken
+ *   complete       pending | in_progress → completed
+ *   fail           pending | in_progress → failed
+ *   retry          in_progress | failed | completed → pending   while attempts < max_attempts
+ *                                                   → failed    "Max attempts (N) reached"
+ *   release        in_progress → pending            the attempt is given back (cancelled run)
+ *   lease expiry   in_progress → pending, or failed when its attempts are spent
+ *   reset          any → pending, attempts 0
+ */
+import { ConflictError, InvalidTransitionError } from "./errors.js";
+import type { Feedback, FeedbackSource, Task, TaskStatus } from "./task.js";
+import type { ValidNewTask } from "./validate.js";
+
+export type Action = "start" | "complete" | "fail" | "retry" | "release" | "renew_lease";
+
+/** From which statuses each action is allowed. Stores use this to build their fast-path SQL too. */
+export const ALLOWED_FROM: Readonly<Record<Action, readonly TaskStatus[]>> = {
+  start: ["pending"],
+  complete: ["pending", "in_progress"],
+  fail: ["pending", "in_progress"],
+  retry: ["in_progress", "failed", "completed"],
+  release: ["in_progress"],
+  renew_lease: ["in_progress"],
+};
+
+const VERB: Record<Action, string> = {
+  start: "started",
+  complete: "completed",
+  fail: "failed",
+  retry: "retried",
+  release: "released",
+  renew_lease: "given a longer lease",
+};
+
+/** What to do instead, by current status. */
+function advice(action: Action, task: Task): string {
+  switch (task.status) {
+    case "pending":
+      return action === "retry"
+        ? "It is already waiting in line: start it, claim it with claim_next_task, or complete it."
+        : "Claim it with claim_next_task or start it with start_task first.";
+    case "in_progress":
+      return `It is being worked on${task.claimed_by ? ` by ${task.claimed_by}` : ""} (attempt ${task.attempts}): complete it, fail it, or retry it.`;
+    case "completed":
+      return "It is done: use retry_task with feedback to queue it again.";
+    case "failed":
+      return "Use retry_task to queue it again.";
+  }
+}
+
+export function assertAllowed(task: Task, action: Action): void {
+  if (ALLOWED_FROM[action].includes(task.status)) return;
+  const allowed = ALLOWED_FROM[action].join(" or ");
+  throw new InvalidTransitionError(
+    `${task.id} is ${task.status}: only a task that is ${allowed} can be ${VERB[action]}. ${advice(action, task)}`,
+  );
+}
+
+/** A worker that names itself may only act on a task it holds (its lease may have passed to another). */
+function assertHolder(task: Task, workerId: string | undefined): void {
+  if (workerId === undefined || task.status !== "in_progress" || task.claimed_by === workerId) return;
+  throw new ConflictError(
+    `${task.id} is now claimed by ${task.claimed_by ?? "another worker"} (attempt ${task.attempts}); ` +
+      `${workerId}'s lease ran out and the task went back in line. Leave it and take another task.`,
+  );
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function createTask(id: string, input: ValidNewTask, now: number): Task {
+  const at = iso(now);
+  return {
+    id,
+    description: input.description,
+    criteria: input.criteria,
+    priority: input.priority,
+    max_attempts: input.max_attempts,
+    attempts: 0,
+    status: "pending",
+    result: null,
+    failure_reason: null,
+    feedback: [],
+    depends_on: input.depends_on,
+    tags: input.tags,
+    idempotency_key: input.idempotency_key,
+    created_at: at,
+    started_at: null,
+    completed_at: null,
+    updated_at: at,
+    lease_expires_at: null,
+    claimed_by: null,
+  };
+}
+
+export interface StartInput {
+  workerId: string;
+  leaseMs: number;
+  now: number;
+  /** Ids of dependencies that are not completed yet; a task with any cannot start. */
+  unmetDependencies?: readonly string[];
+}
+
+export function startTask(task: Task, input: StartInput): Task {
+  assertAllowed(task, "start");
+  const unmet = input.unmetDependencies ?? [];
+  if (unmet.length > 0) {
+    throw new InvalidTransitionError(
+      `${task.id} waits for ${unmet.join(", ")}, which ${unmet.length === 1 ? "is" : "are"} not completed yet. ` +
+        "Finish those first, or take another task with claim_next_task.",
+    );
+  }
+  if (task.attempts >= task.max_attempts) {
+    throw new InvalidTransitionError(
+      `${task.id} has used all ${task.max_attempts} attempts; it cannot be started again. Add a new task instead.`,
+    );
+  }
+  return {
+    ...task,
+    status: "in_progress",
+    attempts: task.attempts + 1,
+    started_at: iso(input.now),
+    updated_at: iso(input.now),
+    lease_expires_at: iso(input.now + input.leaseMs),
+    claimed_by: input.workerId,
+    result: null,
+    failure_reason: null,
+    completed_at: null,
+  };
+}
+
+export interface FinishInput {
+  now: number;
+  /** When given, the task must not be held by a different worker. */
+  workerId?: string | undefined;
+}
+
+export function completeTask(task: Task, result: string, input: FinishInput): Task {
+  if (task.status === "completed") {
+    throw new InvalidTransitionError(
+      `${task.id} is already completed. To do it again, use retry_task with feedback first.`,
+    );
+  }
+  assertAllowed(task, "complete");
+  assertHolder(task, input.workerId);
+  return {
+    ...task,
+    status: "completed",
+    result,
+    failure_reason: null,
+    completed_at: iso(input.now),
+    updated_at: iso(input.now),
+    lease_expires_at: null,
+    claimed_by: null,
+  };
+}
+
+export function failTask(task: Task, reason: string, input: FinishInput): Task {
+  if (task.status === "failed") {
+    throw new InvalidTransitionError(`${task.id} has already failed. Use retry_task to queue it again.`);
+  }
+  assertAllowed(task, "fail");
+  assertHolder(task, input.workerId);
+  return {
+    ...task,
+    status: "failed",
+    failure_reason: reason,
+    updated_at: iso(input.now),
+    lease_expires_at: null,
+    claimed_by: null,
+  };
+}
+
+export interface RetryInput extends FinishInput {
+  source?: FeedbackSource | undefined;
+}
+
+export function maxAttemptsReason(task: Task): string {
+  return `Max attempts (${task.max_attempts}) reached`;
+}
+
+/** Back to pending with the feedback kept, or failed for good once its attempts are spent. */
+export function retryTask(task: Task, feedback: string, input: RetryInput): Task {
+  assertAllowed(task, "retry");
+  assertHolder(task, input.workerId);
+  const entry: Feedback[] =
+    feedback.trim().length > 0
+      ? [{ text: feedback, source: input.source ?? "user", attempt: task.attempts, at: iso(input.now) }]
+      : [];
+  const base = {
+    ...task,
+    feedback: [...task.feedback, ...entry],
+    updated_at: iso(input.now),
+    lease_expires_at: null,
+    claimed_by: null,
+  };
+  if (task.attempts >= task.max_attempts) {
+    return { ...base, status: "failed", failure_reason: maxAttemptsReason(task) };
+  }
+  return { ...base, status: "pending", result: null, failure_reason: null, completed_at: null };
+}
+
+/** An in-progress task goes back in line without using up the attempt (its run was cancelled). */
+export function releaseTask(task: Task, input: FinishInput & { note?: string | undefined }): Task {
+  assertAllowed(task, "release");
+  assertHolder(task, input.workerId);
+  const entry: Feedback[] = input.note
+    ? [{ text: input.note, source: "system", attempt: task.attempts, at: iso(input.now) }]
+    : [];
+  return {
+    ...task,
+    status: "pending",
+    attempts: Math.max(0, task.attempts - 1),
+    feedback: [...task.feedback, ...entry],
+    updated_at: iso(input.now),
+    lease_expires_at: null,
+    claimed_by: null,
+  };
+}
+
+export function renewLease(task: Task, input: { now: number; workerId: string; leaseMs: number }): Task {
+  assertAllowed(task, "renew_lease");
+  assertHolder(task, input.workerId);
+  return { ...task, lease_expires_at: iso(input.now + input.leaseMs), updated_at: iso(input.now) };
+}
+
+export function isLeaseExpired(task: Task, now: number): boolean {
+  return (
+    task.status === "in_progress" &&
+    task.lease_expires_at !== null &&
+    Date.parse(task.lease_expires_at) <= now
+  );
+}
+
+/**
+ * A lease that ran out means its worker died or stalled: the task goes back in line, or fails when
+ * that was its last attempt. Returns the task unchanged when its lease has not expired.
+ */
+export function expireLease(task: Task, now: number): Task {
+  if (!isLeaseExpired(task, now)) return task;
+  const who = task.claimed_by ?? "its worker";
+  const base = { ...task, updated_at: iso(now), lease_expires_at: null, claimed_by: null };
+  if (task.attempts >= task.max_attempts) {
+    return {
+      ...base,
+      status: "failed",
+      failure_reason: `${maxAttemptsReason(task)}: the lease of attempt ${task.attempts} expired (${who} stopped responding)`,
+    };
+  }
+  return {
+    ...base,
+    status: "pending",
+    feedback: [
+      ...task.feedback,
+      {
+        text: `Attempt ${task.attempts} was abandoned: the lease held by ${who} expired.`,
+        source: "system",
+        attempt: task.attempts,
+        at: iso(now),
+      },
+    ],
+  };
+}
+
+/** Everything back to a fresh pending task; what it is (description, priority, …) stays. */
+export function resetTask(task: Task, now: number): Task {
+  return {
+    ...task,
+    status: "pending",
+    attempts: 0,
+    result: null,
+    failure_reason: null,
+    feedback: [],
+    started_at: null,
+    completed_at: null,
+    updated_at: iso(now),
+    lease_expires_at: null,
+    claimed_by: null,
+  };
+}

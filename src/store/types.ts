@@ -1,0 +1,100 @@
+/**
+ * The TaskStore contract: the one interface every module uses to reach tasks. SQLite (embedded
+ * default) and PostgreSQL (scale-out) implement it; test/store/contract.ts holds both to it.
+ *
+ * Every method is atomic: it either happens whole or throws a RalphError and changes nothing.
+ * A promise that resolves means the change is committed (acknowledged writes are never lost).
+ */
+import type { FeedbackSource, NewTask, Task, TaskStats, TaskStatus } from "../domain/task.js";
+
+export interface ClaimOptions {
+  /** Who holds the task while it is in progress (a run id, an MCP session, a hostname:pid). */
+  workerId: string;
+  /** How long the claim lasts without renewal; after that the task goes back in line. */
+  leaseMs?: number | undefined;
+}
+
+export interface WorkerOptions {
+  /** When given, the call fails with a ConflictError if another worker holds the task now. */
+  workerId?: string | undefined;
+}
+
+export interface ListQuery {
+  status?: TaskStatus | undefined;
+  /** Page size, 1 … 500 (default 50). */
+  limit?: number | undefined;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string | undefined;
+}
+
+export interface TaskPage {
+  tasks: Task[];
+  /** How many tasks match the query in all (not only on this page). */
+  total: number;
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export interface CreateResult {
+  task: Task;
+  /** False when an existing task was returned for the same idempotency_key. */
+  created: boolean;
+}
+
+/** What changed. `taskIds: null` means "anything may have changed" (a reset, or a gap in the feed). */
+export interface ChangeEvent {
+  kind: "created" | "updated" | "deleted" | "reset";
+  taskIds: string[] | null;
+  /** True when the change was made by another process or server sharing the store. */
+  remote: boolean;
+}
+
+export type ChangeListener = (event: ChangeEvent) => void;
+
+export interface TaskStore {
+  readonly kind: "sqlite" | "postgres";
+  /** Where the data lives, for people (a file path, or a database URL without its password). */
+  readonly location: string;
+
+  create(input: NewTask): Promise<CreateResult>;
+  /** All or nothing; items may depend on each other with `#N` (1-based) in depends_on. */
+  createBatch(inputs: NewTask[]): Promise<CreateResult[]>;
+
+  /** The task, or a NotFoundError that names some tasks that do exist. */
+  get(id: string): Promise<Task>;
+  list(query?: ListQuery): Promise<TaskPage>;
+  /** The next eligible pending task (dependencies completed) by priority, then age; not claimed. */
+  peekNext(): Promise<Task | null>;
+  /** Take the next eligible task atomically: no two callers ever get the same task. */
+  claimNext(options: ClaimOptions): Promise<Task | null>;
+  /** Start a given pending task (start_task), with a lease like a claim. */
+  start(id: string, options: ClaimOptions): Promise<Task>;
+  renewLease(id: string, options: Required<ClaimOptions>): Promise<Task>;
+  complete(id: string, result: string, options?: WorkerOptions): Promise<Task>;
+  /** All or nothing: one bad id fails the whole batch and completes none. */
+  completeBatch(ids: string[], result: string): Promise<Task[]>;
+  fail(id: string, reason: string, options?: WorkerOptions): Promise<Task>;
+  retry(id: string, feedback: string, options?: WorkerOptions & { source?: FeedbackSource }): Promise<Task>;
+  /** Put an in-progress task back in line without spending its attempt (a cancelled run). */
+  release(id: string, options?: WorkerOptions & { note?: string }): Promise<Task>;
+  /** Every task back to pending with attempts 0; returns how many tasks there are. */
+  resetAll(): Promise<number>;
+  /** Delete completed tasks; returns how many. */
+  clearCompleted(): Promise<number>;
+  stats(): Promise<TaskStats>;
+  /** Put tasks whose lease ran out back in line (or fail them when spent); returns them. */
+  expireLeases(): Promise<Task[]>;
+  /** Task ids starting with `prefix`, newest first, for argument completion. */
+  completeIds(prefix: string, limit?: number): Promise<string[]>;
+
+  /**
+   * Listen for changes made through this store object or by any other process sharing the
+   * store. Returns the unsubscribe function.
+   */
+  onChange(listener: ChangeListener): () => void;
+  /** Flush what is queued, stop timers, close connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_LEASE_MS = 15 * 60 * 1000;
+export const DEFAULT_LIST_LIMIT = 50;
