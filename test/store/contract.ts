@@ -53,7 +53,10 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
     const add = async (description: string, extra: Record<string, unknown> = {}) =>
       (await store.create({ description, ...extra })).task;
     /** The store's whole state, to show a failed call changed nothing. */
-    const snapshot = async () => ({ stats: await store.stats(), tasks: (await store.list({ limit: 500 })).tasks });
+    const snapshot = async () => ({
+      stats: await store.stats(),
+      tasks: (await store.list({ limit: 500 })).tasks,
+    });
 
     describe("create", () => {
       it("gives sequential short ids and the documented defaults", async () => {
@@ -114,7 +117,9 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
         const before = await snapshot();
         const long = await rejection(store.create({ description: "x".repeat(20_001) }), "invalid_input");
         expect(long.message).toMatch(/20,000/);
-        expect((await rejection(store.create({ description: "   " }), "invalid_input")).message).toMatch(/empty/);
+        expect((await rejection(store.create({ description: "   " }), "invalid_input")).message).toMatch(
+          /empty/,
+        );
         expect(await snapshot()).toEqual(before);
       });
 
@@ -131,7 +136,10 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
       ])("rejects %j with a clear message and changes nothing", async (extra, message) => {
         await add("existing");
         const before = await snapshot();
-        const error = await rejection(store.create({ description: "bad", ...(extra as object) }), "invalid_input");
+        const error = await rejection(
+          store.create({ description: "bad", ...(extra as object) }),
+          "invalid_input",
+        );
         expect(error.message).toMatch(message);
         expect(await snapshot()).toEqual(before);
       });
@@ -158,7 +166,10 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
           "invalid_input",
         );
         expect(error.message).toMatch(/tasks\[1\]/);
-        await rejection(store.createBatch([{ description: "ok" }, { description: "x", depends_on: ["task-404"] }]), "invalid_input");
+        await rejection(
+          store.createBatch([{ description: "ok" }, { description: "x", depends_on: ["task-404"] }]),
+          "invalid_input",
+        );
         expect(await snapshot()).toEqual(before);
       });
 
@@ -172,12 +183,14 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
           "invalid_input",
         );
         expect(cycle.message).toMatch(/cycle/);
-        expect((await rejection(store.createBatch([{ description: "a", depends_on: ["#1"] }]), "invalid_input")).message).toMatch(
-          /itself/,
-        );
-        expect((await rejection(store.createBatch([{ description: "a", depends_on: ["#2"] }]), "invalid_input")).message).toMatch(
-          /#1/,
-        );
+        expect(
+          (await rejection(store.createBatch([{ description: "a", depends_on: ["#1"] }]), "invalid_input"))
+            .message,
+        ).toMatch(/itself/);
+        expect(
+          (await rejection(store.createBatch([{ description: "a", depends_on: ["#2"] }]), "invalid_input"))
+            .message,
+        ).toMatch(/#1/);
         expect((await store.stats()).total).toBe(0);
       });
 
@@ -188,7 +201,9 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
       });
 
       it("adds 500 in one call", async () => {
-        const results = await store.createBatch(Array.from({ length: 500 }, (_, i) => ({ description: `t${i}` })));
+        const results = await store.createBatch(
+          Array.from({ length: 500 }, (_, i) => ({ description: `t${i}` })),
+        );
         expect(new Set(results.map((r) => r.task.id)).size).toBe(500);
         expect((await store.stats()).pending).toBe(500);
       });
@@ -217,7 +232,15 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
           pages++;
         } while (cursor);
         expect(pages).toBe(3);
-        expect(seen).toEqual(["task-001", "task-002", "task-003", "task-004", "task-005", "task-006", "task-007"]);
+        expect(seen).toEqual([
+          "task-001",
+          "task-002",
+          "task-003",
+          "task-004",
+          "task-005",
+          "task-006",
+          "task-007",
+        ]);
       });
 
       it("filters by status", async () => {
@@ -234,7 +257,9 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
         await rejection(store.list({ limit: 0 }), "invalid_input");
         await rejection(store.list({ limit: 501 }), "invalid_input");
         await rejection(store.list({ status: "done" as never }), "invalid_input");
-        expect((await rejection(store.list({ cursor: "not-a-cursor" }), "invalid_input")).message).toMatch(/cursor/);
+        expect((await rejection(store.list({ cursor: "not-a-cursor" }), "invalid_input")).message).toMatch(
+          /cursor/,
+        );
         await store.createBatch([{ description: "b" }, { description: "c" }]);
         const page = await store.list({ status: "pending", limit: 1 });
         expect(page.nextCursor).not.toBeNull();
@@ -312,7 +337,9 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
         await add("a");
         const t = (await store.claimNext({ workerId: "w1", leaseMs: 1_000 })) as Task;
         const renewed = await store.renewLease(t.id, { workerId: "w1", leaseMs: 120_000 });
-        expect(Date.parse(renewed.lease_expires_at ?? "")).toBeGreaterThan(Date.parse(t.lease_expires_at ?? ""));
+        expect(Date.parse(renewed.lease_expires_at ?? "")).toBeGreaterThan(
+          Date.parse(t.lease_expires_at ?? ""),
+        );
         await rejection(store.renewLease(t.id, { workerId: "w2", leaseMs: 1_000 }), "conflict");
       });
     });
@@ -323,7 +350,12 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
         const started = await store.start(t.id, { workerId: "me" });
         expect(started).toMatchObject({ status: "in_progress", attempts: 1 });
         const done = await store.complete(t.id, "the haiku");
-        expect(done).toMatchObject({ status: "completed", result: "the haiku", claimed_by: null, lease_expires_at: null });
+        expect(done).toMatchObject({
+          status: "completed",
+          result: "the haiku",
+          claimed_by: null,
+          lease_expires_at: null,
+        });
         expect(done.completed_at).not.toBeNull();
       });
 
@@ -342,24 +374,27 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
         ["fail", "completed", /completed/],
         ["retry", "pending", /pending/],
         ["release", "pending", /pending/],
-      ] as const)("refuses %s from %s, naming the status, and changes nothing", async (action, from, message) => {
-        const t = await add("a");
-        if (from === "completed") await store.complete(t.id, "r");
-        if (from === "failed") await store.fail(t.id, "r");
-        if (from === "in_progress") await store.start(t.id, { workerId: "w" });
-        const before = await snapshot();
-        const call = {
-          start: () => store.start(t.id, { workerId: "w2" }),
-          complete: () => store.complete(t.id, "again"),
-          fail: () => store.fail(t.id, "again"),
-          retry: () => store.retry(t.id, "again"),
-          release: () => store.release(t.id),
-        }[action];
-        const error = await rejection(call(), "invalid_transition");
-        expect(error.message).toContain(t.id);
-        expect(error.message).toMatch(message);
-        expect(await snapshot()).toEqual(before);
-      });
+      ] as const)(
+        "refuses %s from %s, naming the status, and changes nothing",
+        async (action, from, message) => {
+          const t = await add("a");
+          if (from === "completed") await store.complete(t.id, "r");
+          if (from === "failed") await store.fail(t.id, "r");
+          if (from === "in_progress") await store.start(t.id, { workerId: "w" });
+          const before = await snapshot();
+          const call = {
+            start: () => store.start(t.id, { workerId: "w2" }),
+            complete: () => store.complete(t.id, "again"),
+            fail: () => store.fail(t.id, "again"),
+            retry: () => store.retry(t.id, "again"),
+            release: () => store.release(t.id),
+          }[action];
+          const error = await rejection(call(), "invalid_transition");
+          expect(error.message).toContain(t.id);
+          expect(error.message).toMatch(message);
+          expect(await snapshot()).toEqual(before);
+        },
+      );
 
       it("unknown ids are not_found for every single-task operation", async () => {
         await add("a");
@@ -447,7 +482,10 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
       it("an expired lease on the last attempt fails the task", async () => {
         await add("a", { max_attempts: 1 });
         await store.claimNext({ workerId: "dead-worker", leaseMs: 30 });
-        await vi.waitFor(async () => expect(await store.expireLeases()).toHaveLength(1), { timeout: 5_000, interval: 20 });
+        await vi.waitFor(async () => expect(await store.expireLeases()).toHaveLength(1), {
+          timeout: 5_000,
+          interval: 20,
+        });
         const t = await store.get("task-001");
         expect(t.status).toBe("failed");
         expect(t.failure_reason).toMatch(/Max attempts \(1\) reached/);
@@ -471,8 +509,18 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
 
     describe("bulk operations and stats", () => {
       it("reports counts, rates and average attempts", async () => {
-        expect(await store.stats()).toMatchObject({ total: 0, completion_rate: 0, failure_rate: 0, average_attempts: 0 });
-        await store.createBatch([{ description: "a" }, { description: "b" }, { description: "c" }, { description: "d" }]);
+        expect(await store.stats()).toMatchObject({
+          total: 0,
+          completion_rate: 0,
+          failure_rate: 0,
+          average_attempts: 0,
+        });
+        await store.createBatch([
+          { description: "a" },
+          { description: "b" },
+          { description: "c" },
+          { description: "d" },
+        ]);
         await store.claimNext({ workerId: "w" });
         await store.complete("task-001", "ok");
         await store.claimNext({ workerId: "w" });
@@ -517,7 +565,13 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
         expect(await store.resetAll()).toBe(2);
         const tasks = (await store.list()).tasks;
         for (const t of tasks) {
-          expect(t).toMatchObject({ status: "pending", attempts: 0, result: null, feedback: [], claimed_by: null });
+          expect(t).toMatchObject({
+            status: "pending",
+            attempts: 0,
+            result: null,
+            feedback: [],
+            claimed_by: null,
+          });
         }
         expect(await store.stats()).toMatchObject({ pending: 2, blocked: 1, average_attempts: 0 });
         expect((await store.peekNext())?.id).toBe(a.id);
@@ -568,14 +622,18 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
         expect(created?.taskIds).toEqual(["task-001"]);
         await other.complete("task-001", "done elsewhere");
         await vi.waitFor(
-          () => expect(events.some((e) => e.kind === "updated" && e.taskIds?.includes("task-001"))).toBe(true),
+          () =>
+            expect(events.some((e) => e.kind === "updated" && e.taskIds?.includes("task-001"))).toBe(true),
           { timeout: 1_000, interval: 10 },
         );
         await other.resetAll();
-        await vi.waitFor(() => expect(events.some((e) => e.kind === "reset" && e.taskIds === null)).toBe(true), {
-          timeout: 1_000,
-          interval: 10,
-        });
+        await vi.waitFor(
+          () => expect(events.some((e) => e.kind === "reset" && e.taskIds === null)).toBe(true),
+          {
+            timeout: 1_000,
+            interval: 10,
+          },
+        );
       });
     });
   });
