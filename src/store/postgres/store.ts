@@ -1,11 +1,777 @@
-/** PostgreSQL store: implemented by the scale-out work (issue 6). */
-import { RalphError } from "../../domain/errors.js";
-import type { TaskStore } from "../types.js";
+/**
+ * The scale-out store: many servers and workers on many machines share one PostgreSQL database.
+ *
+ * Hot paths are single statements (one round trip, no BEGIN/COMMIT): claimNext (sql/claim.ts,
+ * FOR NO KEY UPDATE SKIP LOCKED), complete of a task nobody depends on (sql/complete.ts), and an
+ * add without dependencies (sql/create.ts). Everything else takes the locking path: a short READ
+ * COMMITTED transaction that locks the task rows, applies the domain's transition
+ * (src/domain/transitions.ts) in JavaScript, and writes the result back (sql/transition.ts).
+ *
+ * Every value is a bound parameter. The schema name is the one identifier in the SQL text; it is
+ * checked against a strict pattern and quoted. Driver and server errors leave through errors.ts,
+ * retryable ones (a restart, a dropped connection, a deadlock victim) as StoreUnavailableError.
+ * Change events: feed.ts (LISTEN/NOTIFY, kept out of the write transactions).
+ */
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import {
+  InvalidTransitionError,
+  NotFoundError,
+  RalphError,
+  StoreUnavailableError,
+  ValidationError,
+} from "../../domain/errors.js";
+import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
+import {
+  emptyCounts,
+  type Feedback,
+  type FeedbackSource,
+  isTaskStatus,
+  LIMITS,
+  type NewTask,
+  statsFromCounts,
+  type Task,
+  type TaskStats,
+  type TaskStatus,
+} from "../../domain/task.js";
+import * as T from "../../domain/transitions.js";
+import { type ValidNewTask, validateBatch } from "../../domain/validate.js";
+import { log } from "../../log.js";
+import { decodeCursor, encodeCursor } from "../cursor.js";
+import {
+  type ChangeListener,
+  type ClaimOptions,
+  type CreateResult,
+  DEFAULT_LEASE_MS,
+  DEFAULT_LIST_LIMIT,
+  type ListQuery,
+  type TaskPage,
+  type TaskStore,
+  type WorkerOptions,
+} from "../types.js";
+import { Database, type Queryable, RetryTransaction } from "./db.js";
+import { ChangeFeed, type ChangeRecord } from "./feed.js";
+import { migrate } from "./migrations.js";
+import { buildStatements, type Statements } from "./sql/index.js";
 
 export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:5432/database`; every `pg` connection-string option works. */
   connectionString: string;
+  /**
+   * The schema that holds the queue's tables, created when missing (default "ralph"). Several
+   * queues can share one database under different schemas. Lowercase letters, digits and `_`.
+   */
+  schema?: string | undefined;
+  /** Most connections the store's pool opens (default 10); the change feed holds one more. */
+  poolSize?: number | undefined;
+  /** How long a call waits for a connection, new or from a busy pool, before failing (default 5,000 ms). */
+  connectTimeoutMs?: number | undefined;
+  /** Server-side limit on one statement (default 30,000 ms). */
+  statementTimeoutMs?: number | undefined;
+  /** Shown in pg_stat_activity (default "ralph-mcp"). */
+  applicationName?: string | undefined;
 }
 
-export async function openPostgresStore(_options: PostgresStoreOptions): Promise<TaskStore> {
-  throw new RalphError("store_unavailable", "The PostgreSQL store is not available in this build yet.");
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,39}$/;
+
+/** A row of the tasks table as `pg` returns it (bigint as string, timestamptz as Date, jsonb parsed). */
+interface Row {
+  seq: string;
+  description: string;
+  criteria: string | null;
+  priority: number;
+  max_attempts: number;
+  attempts: number;
+  status: TaskStatus;
+  result: string | null;
+  failure_reason: string | null;
+  feedback: Feedback[];
+  depends_on: string[];
+  tags: string[];
+  idempotency_key: string | null;
+  unmet_deps: number;
+  has_dependents: boolean;
+  created_at: Date;
+  started_at: Date | null;
+  completed_at: Date | null;
+  updated_at: Date;
+  lease_expires_at: Date | null;
+  claimed_by: string | null;
 }
+
+/** A row read by the locking path, with the database clock at that moment. */
+interface LockedRow extends Row {
+  now_ms: number;
+}
+
+const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
+
+function rowToTask(row: Row): Task {
+  return {
+    id: formatTaskId(Number(row.seq)),
+    description: row.description,
+    criteria: row.criteria,
+    priority: row.priority,
+    max_attempts: row.max_attempts,
+    attempts: row.attempts,
+    status: row.status,
+    result: row.result,
+    failure_reason: row.failure_reason,
+    feedback: row.feedback,
+    depends_on: row.depends_on,
+    tags: row.tags,
+    idempotency_key: row.idempotency_key,
+    created_at: row.created_at.toISOString(),
+    started_at: iso(row.started_at),
+    completed_at: iso(row.completed_at),
+    updated_at: row.updated_at.toISOString(),
+    lease_expires_at: iso(row.lease_expires_at),
+    claimed_by: row.claimed_by,
+  };
+}
+
+/** The connection string for people: the password replaced. */
+export function redactConnectionString(connectionString: string): string {
+  try {
+    const url = new URL(connectionString);
+    if (url.password) url.password = "***";
+    return url.toString();
+  } catch {
+    return connectionString.replace(/:[^:@/]*@/, ":***@");
+  }
+}
+
+/** Open (and migrate) the store; fails with a retryable StoreUnavailableError when PostgreSQL is down. */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresTaskStore> {
+  const store = new PostgresTaskStore(options);
+  try {
+    await store.open();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
+
+export class PostgresTaskStore implements TaskStore {
+  readonly kind = "postgres" as const;
+  readonly location: string;
+  readonly schema: string;
+
+  private readonly pool: pg.Pool;
+  private readonly db: Database;
+  private readonly sql: Statements;
+  private readonly ident: string;
+  private readonly feed: ChangeFeed;
+  private closing: Promise<void> | null = null;
+
+  constructor(options: PostgresStoreOptions) {
+    this.schema = options.schema ?? "ralph";
+    if (!SCHEMA_NAME.test(this.schema)) {
+      throw new ValidationError(
+        `"${this.schema}" cannot be a schema name here: use 1–40 lowercase letters, digits or _, starting with a letter or _.`,
+      );
+    }
+    this.ident = pg.escapeIdentifier(this.schema);
+    this.sql = buildStatements(this.ident);
+    const location = redactConnectionString(options.connectionString);
+    this.location = this.schema === "ralph" ? location : `${location} (schema ${this.schema})`;
+    const connection: pg.ClientConfig = {
+      connectionString: options.connectionString,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+      application_name: options.applicationName ?? "ralph-mcp",
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    };
+    this.pool = new pg.Pool({
+      ...connection,
+      max: options.poolSize ?? 10,
+      idleTimeoutMillis: 30_000,
+      statement_timeout: options.statementTimeoutMs ?? 30_000,
+      // A transaction left open by a crashed client must not hold its row locks for long.
+      idle_in_transaction_session_timeout: 60_000,
+    });
+    // An idle pooled connection that breaks (a restart, pg_terminate_backend) is dropped by the
+    // pool; without this listener the 'error' event would crash the process.
+    this.pool.on("error", (error) => log.warn({ err: error }, "postgres: an idle connection was lost"));
+    this.db = new Database(this.pool, this.location);
+    this.feed = new ChangeFeed({
+      pool: this.pool,
+      clientConfig: { ...connection, application_name: `${connection.application_name} listener` },
+      channel: `ralph_changes_${this.schema}`,
+      origin: randomUUID(),
+    });
+  }
+
+  /** Migrate the schema and start listening for other servers' changes. */
+  async open(): Promise<void> {
+    await migrate(this.db, this.schema, this.ident);
+    try {
+      await this.feed.start();
+    } catch (error) {
+      throw new StoreUnavailableError(
+        `The PostgreSQL task store (${this.location}) could not open its change-feed connection; try again in a moment.`,
+        error,
+      );
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new RalphError("store_unavailable", "The task store is closed.");
+  }
+
+  // ---------------------------------------------------------------- create
+
+  async create(input: NewTask): Promise<CreateResult> {
+    const [result] = await this.insertTasks([input]);
+    return result as CreateResult;
+  }
+
+  createBatch(inputs: NewTask[]): Promise<CreateResult[]> {
+    return this.insertTasks(inputs);
+  }
+
+  private async insertTasks(inputs: NewTask[]): Promise<CreateResult[]> {
+    this.assertOpen();
+    const batch = validateBatch(inputs);
+    const withDependencies = batch.tasks.some((t) => t.depends_on.length > 0);
+    const { results, created } = withDependencies
+      ? await this.insertWithDependencies(inputs.length, batch.tasks, batch.localDeps)
+      : await this.insertPlain(batch.tasks);
+    if (created.length > 0) this.feed.publish([{ kind: "created", seqs: created }]);
+    return results;
+  }
+
+  /** Tasks without dependencies: one statement (sql/create.ts insertPlain). */
+  private async insertPlain(tasks: ValidNewTask[]): Promise<{ results: CreateResult[]; created: number[] }> {
+    const results: Array<CreateResult | undefined> = new Array(tasks.length);
+    const created: number[] = [];
+    const firstWithKey = new Map<string, number>();
+    let pending: number[] = [];
+    tasks.forEach((task, i) => {
+      const key = task.idempotency_key;
+      if (key !== null) {
+        if (firstWithKey.has(key)) return; // a repeat inside the batch gets the first one's task
+        firstWithKey.set(key, i);
+      }
+      pending.push(i);
+    });
+    // One pass nearly always; another only when a key's task was deleted between our insert
+    // finding it and our reading it.
+    for (let round = 0; pending.length > 0; round++) {
+      if (round === 3) {
+        throw new StoreUnavailableError(
+          "Tasks with these idempotency keys kept changing concurrently; try again.",
+        );
+      }
+      const items = pending.map((i) => tasks[i] as ValidNewTask);
+      const rows = await this.db.query<{ ord: number; seq: string; created_at: Date }>(this.sql.insertPlain, [
+        items.map((t) => t.description),
+        items.map((t) => t.criteria),
+        items.map((t) => t.priority),
+        items.map((t) => t.max_attempts),
+        items.map((t) => JSON.stringify(t.tags)),
+        items.map((t) => t.idempotency_key),
+      ]);
+      for (const row of rows.sort((a, b) => a.ord - b.ord)) {
+        const i = pending[row.ord - 1] as number;
+        const seq = Number(row.seq);
+        created.push(seq);
+        results[i] = {
+          task: T.createTask(formatTaskId(seq), tasks[i] as ValidNewTask, row.created_at.getTime()),
+          created: true,
+        };
+      }
+      const missing = pending.filter((i) => results[i] === undefined);
+      pending = [];
+      if (missing.length === 0) break;
+      // Their keys were taken (before, or by a concurrent add): return the stored tasks.
+      const keys = missing.map((i) => tasks[i]?.idempotency_key as string);
+      const existing = await this.db.query<Row>(this.sql.byKeys, [keys], { readOnly: true });
+      const byKey = new Map(existing.map((row) => [row.idempotency_key, row]));
+      for (const i of missing) {
+        const row = byKey.get(tasks[i]?.idempotency_key ?? null);
+        if (row) results[i] = { task: rowToTask(row), created: false };
+        else pending.push(i);
+      }
+    }
+    tasks.forEach((task, i) => {
+      if (results[i] !== undefined || task.idempotency_key === null) return;
+      const first = results[firstWithKey.get(task.idempotency_key) as number] as CreateResult;
+      results[i] = { task: first.task, created: false };
+    });
+    return { results: results as CreateResult[], created };
+  }
+
+  /**
+   * Tasks with dependencies, in one transaction: find repeated keys, lock the dependencies (see
+   * sql/create.ts for why that keeps `unmet_deps` exact), draw ids, insert tasks and edges.
+   */
+  private insertWithDependencies(
+    batchSize: number,
+    tasks: ValidNewTask[],
+    localDeps: number[][],
+  ): Promise<{ results: CreateResult[]; created: number[] }> {
+    const keys = [...new Set(tasks.map((t) => t.idempotency_key).filter((k): k is string => k !== null))];
+    return this.db.transaction(async (tx) => {
+      const stored = new Map<string, Row>();
+      if (keys.length > 0) {
+        for (const row of await tx.query<Row>(this.sql.byKeys, [keys])) {
+          stored.set(row.idempotency_key as string, row);
+        }
+      }
+      // Each item is new, or returns a stored task (its key is taken), or repeats an earlier item's key.
+      const firstWithKey = new Map<string, number>();
+      tasks.forEach((task, i) => {
+        const key = task.idempotency_key;
+        if (key !== null && !stored.has(key) && !firstWithKey.has(key)) firstWithKey.set(key, i);
+      });
+      const storedRow = (i: number): Row | undefined => stored.get(tasks[i]?.idempotency_key ?? "");
+      const firstOf = (i: number): number => {
+        const key = tasks[i]?.idempotency_key ?? null;
+        return key === null ? i : (firstWithKey.get(key) ?? i);
+      };
+      const newIndexes = tasks.map((_, i) => i).filter((i) => !storedRow(i) && firstOf(i) === i);
+
+      // Lock every stored task a new item depends on: named ids, and stored tasks named by #N.
+      const lockSeqs = new Set<number>();
+      for (const i of newIndexes) {
+        for (const dep of tasks[i]?.depends_on ?? []) {
+          const seq = dep.startsWith("#") ? null : tryParseTaskId(dep);
+          if (seq !== null) lockSeqs.add(seq);
+        }
+        for (const j of localDeps[i] ?? []) {
+          const row = storedRow(j);
+          if (row) lockSeqs.add(Number(row.seq));
+        }
+      }
+      const status = new Map<number, TaskStatus>();
+      if (lockSeqs.size > 0) {
+        const seqs = [...lockSeqs];
+        await tx.query(this.sql.flagDependencies, [seqs]);
+        const locked = await tx.query<{ seq: string; status: TaskStatus }>(this.sql.lockDependencies, [seqs]);
+        for (const row of locked) status.set(Number(row.seq), row.status);
+      }
+      for (const i of newIndexes) {
+        // Every named dependency must exist (the first missing one, in batch order, is reported).
+        for (const dep of tasks[i]?.depends_on ?? []) {
+          if (dep.startsWith("#")) continue;
+          const seq = tryParseTaskId(dep);
+          if (seq !== null && status.has(seq)) continue;
+          const where = batchSize > 1 ? `tasks[${i}].` : "";
+          const alt = batchSize > 1 ? ", or #N for the batch's N-th item" : "";
+          throw new ValidationError(
+            `${where}depends_on: there is no task ${dep}. Name existing task ids (list_tasks shows them)${alt}.`,
+          );
+        }
+        // A stored task named by #N was deleted since we found it by its key: look again.
+        for (const j of localDeps[i] ?? []) {
+          const row = storedRow(j);
+          if (row && !status.has(Number(row.seq))) throw new RetryTransaction();
+        }
+      }
+
+      const drawn = await tx.query<{ seq: string; now_ms: number }>(this.sql.allocateSeqs, [
+        newIndexes.length,
+      ]);
+      const seqs = drawn.map((r) => Number(r.seq)).sort((a, b) => a - b);
+      const now = drawn[0]?.now_ms ?? Date.now();
+      const seqOf = new Map<number, number>(newIndexes.map((i, k) => [i, seqs[k] as number]));
+      const resolve = (j: number): number => {
+        const row = storedRow(j);
+        return row ? Number(row.seq) : (seqOf.get(firstOf(j)) as number);
+      };
+
+      const newSeqs = new Set(seqOf.values());
+      const dependedOn = new Set<number>();
+      const rows = newIndexes.map((i) => {
+        const task = tasks[i] as ValidNewTask;
+        const deps = new Set<number>();
+        for (const dep of task.depends_on) {
+          if (!dep.startsWith("#")) deps.add(tryParseTaskId(dep) as number);
+        }
+        const locals = localDeps[i] ?? [];
+        for (const j of locals) deps.add(resolve(j));
+        let unmet = 0;
+        for (const d of deps) {
+          if (newSeqs.has(d)) dependedOn.add(d);
+          if (status.get(d) !== "completed") unmet++; // new tasks are pending
+        }
+        // As the SQLite store: ids as given, or in id order once #N references are resolved.
+        const ordered = locals.length > 0 ? [...deps].sort((a, b) => a - b) : [...deps];
+        return { i, seq: seqOf.get(i) as number, task, deps: ordered, unmet };
+      });
+
+      const inserted = await tx.query(this.sql.insertTasks, [
+        rows.map((r) => r.seq),
+        rows.map((r) => r.task.description),
+        rows.map((r) => r.task.criteria),
+        rows.map((r) => r.task.priority),
+        rows.map((r) => r.task.max_attempts),
+        rows.map((r) => JSON.stringify(r.deps.map(formatTaskId))),
+        rows.map((r) => JSON.stringify(r.task.tags)),
+        rows.map((r) => r.task.idempotency_key),
+        rows.map((r) => r.unmet),
+        rows.map((r) => dependedOn.has(r.seq)),
+        new Date(now).toISOString(),
+      ]);
+      // A concurrent add committed one of our keys after we looked: start over, it is found then.
+      if (inserted.length !== rows.length) throw new RetryTransaction();
+      const edges = rows.flatMap((r) => r.deps.map((d) => [r.seq, d] as const));
+      if (edges.length > 0) {
+        await tx.query(this.sql.insertEdges, [edges.map((e) => e[0]), edges.map((e) => e[1])]);
+      }
+
+      const results: CreateResult[] = new Array(tasks.length);
+      for (const r of rows) {
+        results[r.i] = {
+          task: T.createTask(formatTaskId(r.seq), { ...r.task, depends_on: r.deps.map(formatTaskId) }, now),
+          created: true,
+        };
+      }
+      tasks.forEach((_, i) => {
+        if (results[i]) return;
+        const row = storedRow(i);
+        results[i] = {
+          task: row ? rowToTask(row) : (results[firstOf(i)] as CreateResult).task,
+          created: false,
+        };
+      });
+      return { results, created: rows.map((r) => r.seq) };
+    });
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async get(id: string): Promise<Task> {
+    this.assertOpen();
+    const seq = tryParseTaskId(id);
+    const rows = seq === null ? [] : await this.db.query<Row>(this.sql.getOne, [seq], { readOnly: true });
+    const row = rows[0];
+    if (!row) throw await this.notFound(id);
+    return rowToTask(row);
+  }
+
+  async list(query: ListQuery = {}): Promise<TaskPage> {
+    this.assertOpen();
+    const { status, limit = DEFAULT_LIST_LIMIT, cursor } = query;
+    if (status !== undefined && !isTaskStatus(status)) {
+      throw new ValidationError(
+        `Unknown status "${status}". Use one of: pending, in_progress, completed, failed.`,
+      );
+    }
+    if (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.listLimit) {
+      throw new ValidationError(`limit must be a whole number from 1 to ${LIMITS.listLimit}.`);
+    }
+    const after = cursor === undefined ? 0 : decodeCursor(cursor, status);
+    const rows = await this.db.query<Row & { total: number }>(
+      status === undefined ? this.sql.listAll : this.sql.listByStatus,
+      status === undefined ? [after, limit + 1] : [after, limit + 1, status],
+      { readOnly: true },
+    );
+    const tasks = rows.filter((r) => r.seq !== null);
+    const page = tasks.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      tasks: page.map(rowToTask),
+      total: rows[0]?.total ?? 0,
+      nextCursor: tasks.length > limit && last ? encodeCursor(Number(last.seq), status) : null,
+    };
+  }
+
+  async peekNext(): Promise<Task | null> {
+    this.assertOpen();
+    const [row] = await this.db.query<Row>(this.sql.peekNext, [], { readOnly: true });
+    return row ? rowToTask(row) : null;
+  }
+
+  async stats(): Promise<TaskStats> {
+    this.assertOpen();
+    const rows = await this.db.query<{ status: string; n: number; attempts: number }>(this.sql.stats, [], {
+      readOnly: true,
+    });
+    const counts = emptyCounts();
+    let attempts = 0;
+    let blocked = 0;
+    for (const row of rows) {
+      if (row.status === "blocked") blocked = row.n;
+      else if (isTaskStatus(row.status)) {
+        counts[row.status] = row.n;
+        attempts += row.attempts;
+      }
+    }
+    return statsFromCounts(counts, attempts, blocked);
+  }
+
+  async completeIds(prefix: string, limit = 20): Promise<string[]> {
+    this.assertOpen();
+    const rows = await this.db.query<{ seq: string }>(this.sql.recentSeqs, [5_000], { readOnly: true });
+    const out: string[] = [];
+    for (const { seq } of rows) {
+      const id = formatTaskId(Number(seq));
+      if (id.startsWith(prefix)) out.push(id);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  private async notFound(id: string, q: Queryable | null = null): Promise<NotFoundError> {
+    const rows = q
+      ? await q.query<{ kind: string; seq: string }>(this.sql.suggestions)
+      : await this.db.query<{ kind: string; seq: string }>(this.sql.suggestions, [], { readOnly: true });
+    const ids = (kind: string) => rows.filter((r) => r.kind === kind).map((r) => formatTaskId(Number(r.seq)));
+    const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id;
+    const pending = ids("pending");
+    if (pending.length > 0) {
+      return new NotFoundError(
+        `No task ${shown}. Pending tasks: ${pending.join(", ")} (list_tasks shows all).`,
+      );
+    }
+    const recent = ids("recent");
+    return new NotFoundError(
+      recent.length > 0
+        ? `No task ${shown}. Recent tasks: ${recent.join(", ")} (list_tasks shows all).`
+        : `No task ${shown}: the queue is empty. Add one with add_task.`,
+    );
+  }
+
+  // ---------------------------------------------------------------- claim and complete
+
+  async claimNext(options: ClaimOptions): Promise<Task | null> {
+    this.assertOpen();
+    const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    for (let round = 0; ; round++) {
+      const [row] = await this.db.query<Row & { stalled: boolean }>(this.sql.claim, [
+        options.workerId,
+        leaseMs,
+      ]);
+      const task = row && row.seq !== null ? rowToTask(row) : null;
+      if (task) this.feed.publish([{ kind: "updated", seqs: [Number(row?.seq)] }]);
+      if (!row?.stalled) return task;
+      // Some worker's lease ran out: put its task back in line (or fail it) by the domain's rules.
+      let requeued = false;
+      try {
+        requeued = (await this.expireLeases()).some((t) => t.status === "pending");
+      } catch (error) {
+        if (!task) throw error;
+        log.warn({ err: error }, "postgres: expiring stalled leases failed; the next claim tries again");
+      }
+      if (task || !requeued || round > 0) return task;
+    }
+  }
+
+  async complete(id: string, result: string, options: WorkerOptions = {}): Promise<Task> {
+    this.assertOpen();
+    const seq = tryParseTaskId(id);
+    if (seq !== null) {
+      const [row] = await this.db.query<Row>(this.sql.complete, [
+        seq,
+        result,
+        T.ALLOWED_FROM.complete,
+        options.workerId ?? null,
+      ]);
+      if (row) {
+        this.feed.publish([{ kind: "updated", seqs: [seq] }]);
+        return rowToTask(row);
+      }
+    }
+    // Not a plain completion: the locking path says why, or also updates the dependents.
+    return this.transition(id, (task, now) =>
+      T.completeTask(task, result, { now, workerId: options.workerId }),
+    );
+  }
+
+  // ---------------------------------------------------------------- the locking path
+
+  /**
+   * Lock one task, apply a domain transition, write it back (sql/transition.ts). The transition may
+   * read more inside the transaction through `tx`.
+   */
+  private async transition(
+    id: string,
+    apply: (task: Task, now: number, row: LockedRow, tx: Queryable) => Task | Promise<Task>,
+  ): Promise<Task> {
+    this.assertOpen();
+    const seq = tryParseTaskId(id);
+    if (seq === null) throw await this.notFound(id);
+    const task = await this.db.transaction(async (tx) => {
+      const [row] = await tx.query<LockedRow>(this.sql.lockOne, [seq]);
+      if (!row) throw await this.notFound(id, tx);
+      const after = await apply(rowToTask(row), row.now_ms, row, tx);
+      const [saved] = await this.save(tx, [{ row, after }]);
+      return saved as Task;
+    });
+    this.feed.publish([{ kind: "updated", seqs: [seq] }]);
+    return task;
+  }
+
+  /** Write transitioned tasks back and move their dependents' counters; rows are locked. */
+  private async save(tx: Queryable, items: Array<{ row: Row; after: Task }>): Promise<Task[]> {
+    const after = items.map((item) => item.after);
+    const rows = await tx.query<Row>(this.sql.save, [
+      items.map((item) => item.row.seq),
+      after.map((t) => t.status),
+      after.map((t) => t.attempts),
+      after.map((t) => t.result),
+      after.map((t) => t.failure_reason),
+      after.map((t) => JSON.stringify(t.feedback)),
+      after.map((t) => t.started_at),
+      after.map((t) => t.completed_at),
+      after.map((t) => t.updated_at),
+      after.map((t) => t.lease_expires_at),
+      after.map((t) => t.claimed_by),
+    ]);
+    const moved = items.filter(
+      ({ row, after }) =>
+        row.has_dependents && (row.status === "completed") !== (after.status === "completed"),
+    );
+    if (moved.length > 0) {
+      const deps = moved.map(({ row }) => row.seq);
+      await tx.query(this.sql.lockDependents, [deps]);
+      await tx.query(this.sql.adjustDependents, [
+        deps,
+        moved.map(({ after }) => (after.status === "completed" ? -1 : 1)),
+      ]);
+    }
+    const bySeq = new Map(rows.map((r) => [r.seq, r]));
+    return items.map(({ row }) => rowToTask(bySeq.get(row.seq) as Row));
+  }
+
+  start(id: string, options: ClaimOptions): Promise<Task> {
+    const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    return this.transition(id, async (task, now, row, tx) =>
+      T.startTask(task, {
+        workerId: options.workerId,
+        leaseMs,
+        now,
+        unmetDependencies:
+          row.unmet_deps > 0
+            ? (await tx.query<{ seq: string }>(this.sql.unmetDependencies, [row.seq])).map((r) =>
+                formatTaskId(Number(r.seq)),
+              )
+            : [],
+      }),
+    );
+  }
+
+  renewLease(id: string, options: Required<ClaimOptions>): Promise<Task> {
+    return this.transition(id, (task, now) =>
+      T.renewLease(task, { now, workerId: options.workerId, leaseMs: options.leaseMs }),
+    );
+  }
+
+  fail(id: string, reason: string, options: WorkerOptions = {}): Promise<Task> {
+    return this.transition(id, (task, now) => T.failTask(task, reason, { now, workerId: options.workerId }));
+  }
+
+  retry(
+    id: string,
+    feedback: string,
+    options: WorkerOptions & { source?: FeedbackSource } = {},
+  ): Promise<Task> {
+    return this.transition(id, (task, now) => {
+      if (task.feedback.length >= LIMITS.feedbackEntries && feedback.trim().length > 0) {
+        throw new InvalidTransitionError(
+          `${task.id} already carries ${LIMITS.feedbackEntries} feedback entries; add a new task with what was learned instead.`,
+        );
+      }
+      return T.retryTask(task, feedback, { now, workerId: options.workerId, source: options.source });
+    });
+  }
+
+  release(id: string, options: WorkerOptions & { note?: string } = {}): Promise<Task> {
+    return this.transition(id, (task, now) =>
+      T.releaseTask(task, { now, workerId: options.workerId, note: options.note }),
+    );
+  }
+
+  async completeBatch(ids: string[], result: string): Promise<Task[]> {
+    this.assertOpen();
+    if (ids.length === 0) throw new ValidationError("task_ids must name at least one task.");
+    if (ids.length > LIMITS.batch) {
+      throw new ValidationError(
+        `A batch holds at most ${LIMITS.batch} tasks (got ${ids.length}); split it into several calls.`,
+      );
+    }
+    const unique = [...new Set(ids)];
+    if (unique.length !== ids.length) {
+      throw new ValidationError("task_ids names the same task twice; list each task once.");
+    }
+    const seqs = unique.map(tryParseTaskId);
+    const tasks = await this.db.transaction(async (tx) => {
+      const locked = await tx.query<LockedRow>(this.sql.lockMany, [seqs.filter((s) => s !== null)]);
+      const bySeq = new Map(locked.map((row) => [Number(row.seq), row]));
+      const items: Array<{ row: Row; after: Task }> = [];
+      for (const [k, id] of unique.entries()) {
+        const seq = seqs[k];
+        const row = seq === null || seq === undefined ? undefined : bySeq.get(seq);
+        if (!row) throw await this.notFound(id, tx);
+        items.push({ row, after: T.completeTask(rowToTask(row), result, { now: row.now_ms }) });
+      }
+      return this.save(tx, items);
+    });
+    this.feed.publish([{ kind: "updated", seqs: tasks.map((t) => tryParseTaskId(t.id) as number) }]);
+    return tasks;
+  }
+
+  async expireLeases(): Promise<Task[]> {
+    this.assertOpen();
+    const tasks = await this.db.transaction(async (tx) => {
+      const rows = await tx.query<LockedRow>(this.sql.lockExpired);
+      if (rows.length === 0) return [];
+      return this.save(
+        tx,
+        rows.map((row) => ({ row, after: T.expireLease(rowToTask(row), row.now_ms) })),
+      );
+    });
+    if (tasks.length > 0) {
+      this.feed.publish([{ kind: "updated", seqs: tasks.map((t) => tryParseTaskId(t.id) as number) }]);
+    }
+    return tasks;
+  }
+
+  // ---------------------------------------------------------------- whole queue
+
+  async resetAll(): Promise<number> {
+    this.assertOpen();
+    const n = await this.db.transaction(async (tx) => {
+      await tx.query(this.sql.lockForReset);
+      const [row] = await tx.query<{ n: number }>(this.sql.resetAll);
+      return row?.n ?? 0;
+    });
+    this.feed.publish([{ kind: "reset", seqs: null }]);
+    return n;
+  }
+
+  async clearCompleted(): Promise<number> {
+    this.assertOpen();
+    const rows = await this.db.query<{ seq: string }>(this.sql.clearCompleted);
+    if (rows.length > 0) {
+      const seqs = rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
+      this.feed.publish([{ kind: "deleted", seqs: seqs.length <= 1000 ? seqs : null }]);
+    }
+    return rows.length;
+  }
+
+  // ---------------------------------------------------------------- change feed, lifecycle
+
+  onChange(listener: ChangeListener): () => void {
+    return this.feed.onChange(listener);
+  }
+
+  /** Whether this store currently hears other servers' changes (its LISTEN connection is up). */
+  get listening(): boolean {
+    return this.feed.listening;
+  }
+
+  /** Single-flight: a second close() waits for the first instead of ending the pool twice. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.feed.close();
+      await this.pool.end().catch(() => {});
+    })();
+    return this.closing;
+  }
+}
+
+export type { ChangeRecord };

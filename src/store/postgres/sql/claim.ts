@@ -1,0 +1,55 @@
+/**
+ * claimNext in one statement (one round trip, no BEGIN/COMMIT): take the first eligible pending
+ * task by priority, then age, and start it with a lease.
+ *
+ * Locking: `FOR NO KEY UPDATE SKIP LOCKED` on the head of the `tasks_ready` partial index.
+ * Concurrent claimers each lock a different row instead of queueing on the same one (plain
+ * FOR UPDATE: they would wait for the first claimer's commit, then find the row taken) or taking
+ * the same task twice (no lock). In READ COMMITTED a row that another claimer changed and committed
+ * after our snapshot is re-checked against the WHERE clause before it is locked and skipped when it
+ * is no longer pending, so a task is never claimed twice. NO KEY UPDATE (rather than UPDATE) does
+ * not conflict with the KEY SHARE locks that foreign-key checks take when a task is added that
+ * depends on this one.
+ *
+ * `stalled` says whether any lease has run out; the store then runs the expiry path (the rules for
+ * an abandoned attempt live in the domain, not in SQL). Computed even when nothing was claimed, via
+ * the one-row LEFT JOIN.
+ *
+ * $1 worker id, $2 lease in milliseconds.
+ */
+import type { Statement } from "../db.js";
+import { STATEMENT_NOW } from "./time.js";
+
+export const claim = (s: string): Statement => ({
+  name: "ralph_claim",
+  text: `
+WITH next AS (
+  SELECT seq FROM ${s}.tasks
+  WHERE status = 'pending' AND unmet_deps = 0 AND attempts < max_attempts
+  ORDER BY priority, seq
+  LIMIT 1
+  FOR NO KEY UPDATE SKIP LOCKED
+), claimed AS (
+  UPDATE ${s}.tasks t
+  SET status = 'in_progress', attempts = t.attempts + 1, started_at = ${STATEMENT_NOW},
+      updated_at = ${STATEMENT_NOW}, lease_expires_at = ${STATEMENT_NOW} + $2::float8 * interval '1 millisecond',
+      claimed_by = $1, result = NULL, failure_reason = NULL, completed_at = NULL
+  FROM next
+  WHERE t.seq = next.seq
+  RETURNING t.*
+)
+SELECT claimed.*, EXISTS (
+  SELECT 1 FROM ${s}.tasks WHERE status = 'in_progress' AND lease_expires_at <= ${STATEMENT_NOW}
+) AS stalled
+FROM (VALUES (1)) AS one LEFT JOIN claimed ON true`,
+});
+
+/** The next task without claiming it (peekNext): the same order, no lock. */
+export const peekNext = (s: string): Statement => ({
+  name: "ralph_peek_next",
+  text: `
+SELECT * FROM ${s}.tasks
+WHERE status = 'pending' AND unmet_deps = 0 AND attempts < max_attempts
+ORDER BY priority, seq
+LIMIT 1`,
+});

@@ -1,0 +1,29 @@
+/**
+ * complete in one statement, for the common case: the task exists, may be completed from its
+ * status, is held by the caller (when the caller names itself), and no other task depends on it.
+ * Returns no row otherwise, and the store takes the locking path (transition.ts), which says why or
+ * also updates the dependents.
+ *
+ * Locking: the UPDATE's own row lock. A concurrent writer of the same task waits for it; in READ
+ * COMMITTED the WHERE clause is re-checked against the committed row, so a task completed, failed or
+ * reclaimed by another worker meanwhile is not overwritten. `NOT has_dependents` keeps the
+ * dependents' `unmet_deps` counters right without a second statement: an add that makes this task
+ * a dependency sets the flag under the same row lock before it commits (create.ts), so either this
+ * statement sees the flag (and leaves the work to the locking path) or the add sees the task
+ * completed.
+ *
+ * $1 seq, $2 result, $3 statuses complete is allowed from, $4 worker id or null.
+ */
+import type { Statement } from "../db.js";
+import { STATEMENT_NOW } from "./time.js";
+
+export const complete = (s: string): Statement => ({
+  name: "ralph_complete",
+  text: `
+UPDATE ${s}.tasks
+SET status = 'completed', result = $2, failure_reason = NULL, completed_at = ${STATEMENT_NOW},
+    updated_at = ${STATEMENT_NOW}, lease_expires_at = NULL, claimed_by = NULL
+WHERE seq = $1 AND status = ANY($3::text[]) AND NOT has_dependents
+  AND ($4::text IS NULL OR status <> 'in_progress' OR claimed_by = $4)
+RETURNING *`,
+});
