@@ -7,11 +7,12 @@
  *
  * - Writers commit without notifying. After the commit the store hands its changes to `publish`,
  *   which tells this process's listeners at once (`remote: false`) and queues them.
- * - The queue is sent by one `SELECT pg_notify(...)` at a time per store object, carrying everything
- *   queued since the previous one (coalesced: under load one NOTIFY covers many writes). That
- *   statement runs in its own tiny transaction, so only it waits for the notification lock, never
- *   a writer. If it fails (database down) the changes stay queued and are sent, with back-off, once
- *   the database is back.
+ * - The queue is sent by one `SELECT pg_notify(...)` at a time per store object, at most one every
+ *   `notifyIntervalMs` (20 ms), carrying everything queued since the previous one: a lone change
+ *   goes out at once, and under load one NOTIFY covers many writes. That statement runs in its own
+ *   tiny transaction on the (otherwise idle) LISTEN connection, so only it waits for the
+ *   notification lock, never a writer, and it takes no connection from the pool. If it fails
+ *   (database down) the changes stay queued and are sent, with back-off, once the database is back.
  * - Each store object keeps one dedicated LISTEN connection. It reconnects by itself with back-off
  *   and, once reconnected, tells its listeners `{kind: "reset", taskIds: null, remote: true}`:
  *   anything may have changed while it was away. A heartbeat query notices a connection that died
@@ -46,6 +47,8 @@ export interface ChangeFeedOptions {
   maxDelayMs?: number;
   /** How often the LISTEN connection is checked with a query (ms, default 15,000). */
   heartbeatMs?: number;
+  /** At most one NOTIFY per this many ms from this store object (default 20). */
+  notifyIntervalMs?: number;
 }
 
 /** PostgreSQL's limit for a payload is 8,000 bytes; stay under it. */
@@ -125,6 +128,7 @@ export class ChangeFeed {
   private readonly minDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly heartbeatMs: number;
+  private readonly notifyIntervalMs: number;
   private closed = false;
 
   private client: pg.Client | null = null;
@@ -134,14 +138,15 @@ export class ChangeFeed {
 
   private outbox: ChangeRecord[] = [];
   private sending: Promise<void> | null = null;
-  private sendScheduled = false;
-  private resendTimer: NodeJS.Timeout | null = null;
+  private sendTimer: NodeJS.Timeout | null = null;
+  private lastSentAt = Number.NEGATIVE_INFINITY;
   private resendDelay: number;
 
   constructor(private readonly options: ChangeFeedOptions) {
     this.minDelayMs = options.minDelayMs ?? 50;
     this.maxDelayMs = options.maxDelayMs ?? 5_000;
     this.heartbeatMs = options.heartbeatMs ?? 15_000;
+    this.notifyIntervalMs = options.notifyIntervalMs ?? 20;
     this.reconnectDelay = this.minDelayMs;
     this.resendDelay = this.minDelayMs;
   }
@@ -179,9 +184,9 @@ export class ChangeFeed {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const timer of [this.reconnectTimer, this.resendTimer]) if (timer) clearTimeout(timer);
+    for (const timer of [this.reconnectTimer, this.sendTimer]) if (timer) clearTimeout(timer);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    this.reconnectTimer = this.resendTimer = this.heartbeatTimer = null;
+    this.reconnectTimer = this.sendTimer = this.heartbeatTimer = null;
     // Send what is still queued, once; a failure now has nowhere to go.
     await this.sending;
     if (this.outbox.length > 0) await this.send();
@@ -193,39 +198,46 @@ export class ChangeFeed {
 
   // ------------------------------------------------------------ sending
 
-  private scheduleSend(): void {
-    if (this.sending || this.sendScheduled || this.resendTimer || this.closed) return;
-    this.sendScheduled = true;
-    // setImmediate: the writes completing in this turn of the event loop go out in one NOTIFY.
-    setImmediate(() => {
-      this.sendScheduled = false;
-      this.sending = this.send().finally(() => {
+  private scheduleSend(delayMs?: number): void {
+    if (this.sending || this.sendTimer || this.closed) return;
+    // The writes completing in this turn of the event loop go out together; after a send, the next
+    // waits out the interval (or the back-off after a failure).
+    const wait = delayMs ?? Math.max(0, this.lastSentAt + this.notifyIntervalMs - performance.now());
+    this.sendTimer = setTimeout(() => {
+      this.sendTimer = null;
+      this.sending = this.send().then((sent) => {
         this.sending = null;
-        if (this.outbox.length > 0) this.scheduleSend();
+        if (this.outbox.length === 0) return;
+        if (sent) return this.scheduleSend();
+        this.scheduleSend(this.jitter(this.resendDelay));
+        this.resendDelay = Math.min(this.maxDelayMs, this.resendDelay * 2);
       });
-    });
+    }, wait);
+    this.sendTimer.unref();
   }
 
-  private async send(): Promise<void> {
+  /** Send what is queued; false when it failed (it is queued again). */
+  private async send(): Promise<boolean> {
     const batch = compact(this.outbox.splice(0));
-    if (batch.length === 0) return;
+    if (batch.length === 0) return true;
+    this.lastSentAt = performance.now();
+    const query = {
+      name: "ralph_notify",
+      // A NOTIFY transaction gets an xid, so its commit would wait for a WAL flush. It carries no
+      // data (the changes it announces committed before, synchronously): let it commit
+      // asynchronously (synchronous_commit off for this transaction only).
+      text: `SELECT set_config('synchronous_commit', 'off', true),
+        (SELECT count(pg_notify($1, payload)) FROM unnest($2::text[]) AS payload)`,
+      values: [this.options.channel, encodePayloads(this.options.origin, batch)],
+    };
     try {
-      await this.options.pool.query({
-        name: "ralph_notify",
-        text: "SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload",
-        values: [this.options.channel, encodePayloads(this.options.origin, batch)],
-      });
+      await (this.client ?? this.options.pool).query(query);
       this.resendDelay = this.minDelayMs;
+      return true;
     } catch (error) {
-      if (this.closed) return;
-      this.outbox = compact([...batch, ...this.outbox]);
+      if (!this.closed) this.outbox = compact([...batch, ...this.outbox]);
       log.debug({ err: error }, "change feed: NOTIFY failed; will send again");
-      this.resendTimer = setTimeout(() => {
-        this.resendTimer = null;
-        this.scheduleSend();
-      }, this.jitter(this.resendDelay));
-      this.resendTimer.unref();
-      this.resendDelay = Math.min(this.maxDelayMs, this.resendDelay * 2);
+      return false;
     }
   }
 

@@ -26,42 +26,55 @@ export const MIGRATIONS: readonly Migration[] = [
 -- delete; CACHE 1 keeps ids in creation order across servers.
 CREATE SEQUENCE ${s}.task_seq CACHE 1;
 
+-- Column order: fixed-width columns first, widest first, so no byte is lost to alignment padding;
+-- the row is rewritten by every claim and completion, and its size is WAL written per cycle.
 CREATE TABLE ${s}.tasks (
   seq              bigint PRIMARY KEY DEFAULT nextval('${s}.task_seq'),
-  description      text NOT NULL,
-  criteria         text,
+  created_at       timestamptz NOT NULL,
+  updated_at       timestamptz NOT NULL,
+  started_at       timestamptz,
+  completed_at     timestamptz,
+  lease_expires_at timestamptz,
+  unmet_deps       integer NOT NULL DEFAULT 0,   -- dependencies not completed yet; 0 = eligible
   priority         smallint NOT NULL,
   max_attempts     smallint NOT NULL,
   attempts         smallint NOT NULL DEFAULT 0,
-  status           text NOT NULL CHECK (status IN ('pending', 'in_progress', 'completed', 'failed')),
-  result           text,
-  failure_reason   text,
-  feedback         jsonb NOT NULL DEFAULT '[]',  -- [{text, source, attempt, at}]
-  depends_on       jsonb NOT NULL DEFAULT '[]',  -- task ids, as shown
-  tags             jsonb NOT NULL DEFAULT '[]',
-  idempotency_key  text UNIQUE,                  -- a second add with the key finds the first task
-  unmet_deps       integer NOT NULL DEFAULT 0,   -- dependencies not completed yet; 0 = eligible
   -- Set (and never cleared) once another task depends on this one. Completing a task without
   -- dependents is a single statement; with dependents it takes the locking path in store.ts.
   has_dependents   boolean NOT NULL DEFAULT false,
-  created_at       timestamptz NOT NULL,
-  started_at       timestamptz,
-  completed_at     timestamptz,
-  updated_at       timestamptz NOT NULL,
-  lease_expires_at timestamptz,
-  claimed_by       text
+  status           text NOT NULL CHECK (status IN ('pending', 'in_progress', 'completed', 'failed')),
+  claimed_by       text,
+  description      text NOT NULL,
+  criteria         text,
+  result           text,
+  failure_reason   text,
+  idempotency_key  text,                         -- unique when set: see tasks_idempotency_key
+  -- JSON arrays; NULL stands for an empty one (no bytes in the row, where '[]' takes several).
+  feedback         jsonb,                        -- [{text, source, attempt, at}]
+  depends_on       jsonb,                        -- task ids, as shown
+  tags             jsonb
 );
 ALTER SEQUENCE ${s}.task_seq OWNED BY ${s}.tasks.seq;
 
+-- Indexes, chosen for what a claim and a completion cost: a status change rewrites the row into
+-- every index whose key or condition it meets (no HOT update is possible), and each entry is WAL.
+-- So there is no index on status as a whole: a claim adds entries to tasks_running only, a
+-- completion to none beyond the primary key.
+--
 -- The claim path: first eligible pending task by priority, then age. Partial, so its size is the
 -- number of ready tasks and finding the head costs the same with ten or a million tasks stored.
 CREATE INDEX tasks_ready ON ${s}.tasks (priority, seq) WHERE status = 'pending' AND unmet_deps = 0;
--- Listing by status in id order, and the per-status counts of stats() (an index-only scan: no hot
--- counter row that every writer would have to update).
-CREATE INDEX tasks_status ON ${s}.tasks (status, seq) INCLUDE (attempts);
+-- Listing and counting by status, one partial index per status except completed (the bulk of an
+-- old queue, found by the primary key). Counting pending, in-progress or failed tasks costs their
+-- number, not the table's size.
+CREATE INDEX tasks_pending ON ${s}.tasks (seq) WHERE status = 'pending';
 CREATE INDEX tasks_blocked ON ${s}.tasks (seq) WHERE status = 'pending' AND unmet_deps > 0;
--- Finding stalled claims.
-CREATE INDEX tasks_lease ON ${s}.tasks (lease_expires_at) WHERE status = 'in_progress';
+-- In progress: also where stalled claims (an expired lease) are found.
+CREATE INDEX tasks_running ON ${s}.tasks (seq) INCLUDE (lease_expires_at) WHERE status = 'in_progress';
+CREATE INDEX tasks_failed ON ${s}.tasks (seq) WHERE status = 'failed';
+-- A second add with the same key finds the first task. Partial: tasks without a key (most) have
+-- no entry.
+CREATE UNIQUE INDEX tasks_idempotency_key ON ${s}.tasks (idempotency_key) WHERE idempotency_key IS NOT NULL;
 
 -- Dependency edges. The foreign keys make a concurrent delete of a dependency and an add that
 -- names it exclude each other, and take a deleted task's edges with it.

@@ -53,6 +53,7 @@ import { Database, type Queryable, RetryTransaction } from "./db.js";
 import { ChangeFeed, type ChangeRecord } from "./feed.js";
 import { migrate } from "./migrations.js";
 import { buildStatements, type Statements } from "./sql/index.js";
+import { storeTypes } from "./types.js";
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:5432/database`; every `pg` connection-string option works. */
@@ -72,9 +73,12 @@ export interface PostgresStoreOptions {
   applicationName?: string | undefined;
 }
 
+/** How often a claiming store looks for stalled claims while it finds work (ms). */
+const EXPIRY_CHECK_MS = 1_000;
+
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,39}$/;
 
-/** A row of the tasks table as `pg` returns it (bigint as string, timestamptz as Date, jsonb parsed). */
+/** A row of the tasks table as `pg` returns it (bigint as string, timestamptz as ISO string (types.ts), jsonb parsed). */
 interface Row {
   seq: string;
   description: string;
@@ -85,17 +89,17 @@ interface Row {
   status: TaskStatus;
   result: string | null;
   failure_reason: string | null;
-  feedback: Feedback[];
-  depends_on: string[];
-  tags: string[];
+  feedback: Feedback[] | null;
+  depends_on: string[] | null;
+  tags: string[] | null;
   idempotency_key: string | null;
   unmet_deps: number;
   has_dependents: boolean;
-  created_at: Date;
-  started_at: Date | null;
-  completed_at: Date | null;
-  updated_at: Date;
-  lease_expires_at: Date | null;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  updated_at: string;
+  lease_expires_at: string | null;
   claimed_by: string | null;
 }
 
@@ -103,8 +107,6 @@ interface Row {
 interface LockedRow extends Row {
   now_ms: number;
 }
-
-const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
 function rowToTask(row: Row): Task {
   return {
@@ -117,15 +119,15 @@ function rowToTask(row: Row): Task {
     status: row.status,
     result: row.result,
     failure_reason: row.failure_reason,
-    feedback: row.feedback,
-    depends_on: row.depends_on,
-    tags: row.tags,
+    feedback: row.feedback ?? [],
+    depends_on: row.depends_on ?? [],
+    tags: row.tags ?? [],
     idempotency_key: row.idempotency_key,
-    created_at: row.created_at.toISOString(),
-    started_at: iso(row.started_at),
-    completed_at: iso(row.completed_at),
-    updated_at: row.updated_at.toISOString(),
-    lease_expires_at: iso(row.lease_expires_at),
+    created_at: row.created_at,
+    started_at: row.started_at,
+    completed_at: row.completed_at,
+    updated_at: row.updated_at,
+    lease_expires_at: row.lease_expires_at,
     claimed_by: row.claimed_by,
   };
 }
@@ -140,6 +142,10 @@ export function redactConnectionString(connectionString: string): string {
     return connectionString.replace(/:[^:@/]*@/, ":***@");
   }
 }
+
+/** A JSON array for a jsonb column, where NULL stands for an empty array (migrations.ts). */
+const jsonArray = (items: readonly unknown[]): string | null =>
+  items.length === 0 ? null : JSON.stringify(items);
 
 /** Open (and migrate) the store; fails with a retryable StoreUnavailableError when PostgreSQL is down. */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresTaskStore> {
@@ -164,6 +170,7 @@ export class PostgresTaskStore implements TaskStore {
   private readonly ident: string;
   private readonly feed: ChangeFeed;
   private closing: Promise<void> | null = null;
+  private nextExpiryCheck = 0;
 
   constructor(options: PostgresStoreOptions) {
     this.schema = options.schema ?? "ralph";
@@ -182,6 +189,7 @@ export class PostgresTaskStore implements TaskStore {
       application_name: options.applicationName ?? "ralph-mcp",
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
+      types: storeTypes,
     };
     this.pool = new pg.Pool({
       ...connection,
@@ -194,6 +202,11 @@ export class PostgresTaskStore implements TaskStore {
     // An idle pooled connection that breaks (a restart, pg_terminate_backend) is dropped by the
     // pool; without this listener the 'error' event would crash the process.
     this.pool.on("error", (error) => log.warn({ err: error }, "postgres: an idle connection was lost"));
+    // UTC sessions: timestamps come back in the form types.ts turns into ISO strings cheaply. The
+    // query is queued ahead of the connection's first statement.
+    this.pool.on("connect", (client) => {
+      client.query("SET TimeZone = 'UTC'").catch(() => {});
+    });
     this.db = new Database(this.pool, this.location);
     this.feed = new ChangeFeed({
       pool: this.pool,
@@ -265,20 +278,23 @@ export class PostgresTaskStore implements TaskStore {
         );
       }
       const items = pending.map((i) => tasks[i] as ValidNewTask);
-      const rows = await this.db.query<{ ord: number; seq: string; created_at: Date }>(this.sql.insertPlain, [
-        items.map((t) => t.description),
-        items.map((t) => t.criteria),
-        items.map((t) => t.priority),
-        items.map((t) => t.max_attempts),
-        items.map((t) => JSON.stringify(t.tags)),
-        items.map((t) => t.idempotency_key),
-      ]);
+      const rows = await this.db.query<{ ord: number; seq: string; created_at: string }>(
+        this.sql.insertPlain,
+        [
+          items.map((t) => t.description),
+          items.map((t) => t.criteria),
+          items.map((t) => t.priority),
+          items.map((t) => t.max_attempts),
+          items.map((t) => jsonArray(t.tags)),
+          items.map((t) => t.idempotency_key),
+        ],
+      );
       for (const row of rows.sort((a, b) => a.ord - b.ord)) {
         const i = pending[row.ord - 1] as number;
         const seq = Number(row.seq);
         created.push(seq);
         results[i] = {
-          task: T.createTask(formatTaskId(seq), tasks[i] as ValidNewTask, row.created_at.getTime()),
+          task: T.createTask(formatTaskId(seq), tasks[i] as ValidNewTask, Date.parse(row.created_at)),
           created: true,
         };
       }
@@ -408,8 +424,8 @@ export class PostgresTaskStore implements TaskStore {
         rows.map((r) => r.task.criteria),
         rows.map((r) => r.task.priority),
         rows.map((r) => r.task.max_attempts),
-        rows.map((r) => JSON.stringify(r.deps.map(formatTaskId))),
-        rows.map((r) => JSON.stringify(r.task.tags)),
+        rows.map((r) => jsonArray(r.deps.map(formatTaskId))),
+        rows.map((r) => jsonArray(r.task.tags)),
         rows.map((r) => r.task.idempotency_key),
         rows.map((r) => r.unmet),
         rows.map((r) => dependedOn.has(r.seq)),
@@ -540,24 +556,25 @@ export class PostgresTaskStore implements TaskStore {
   async claimNext(options: ClaimOptions): Promise<Task | null> {
     this.assertOpen();
     const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
-    for (let round = 0; ; round++) {
-      const [row] = await this.db.query<Row & { stalled: boolean }>(this.sql.claim, [
-        options.workerId,
-        leaseMs,
-      ]);
-      const task = row && row.seq !== null ? rowToTask(row) : null;
-      if (task) this.feed.publish([{ kind: "updated", seqs: [Number(row?.seq)] }]);
-      if (!row?.stalled) return task;
-      // Some worker's lease ran out: put its task back in line (or fail it) by the domain's rules.
-      let requeued = false;
-      try {
-        requeued = (await this.expireLeases()).some((t) => t.status === "pending");
-      } catch (error) {
-        if (!task) throw error;
-        log.warn({ err: error }, "postgres: expiring stalled leases failed; the next claim tries again");
-      }
-      if (task || !requeued || round > 0) return task;
+    // Stalled claims go back in line by the domain's rules (expireLeases): before claiming, at most
+    // once a second, so a busy queue recovers them soon after their lease ends; and whenever a
+    // claim finds nothing, so an idle worker picks them up at once.
+    const due = Date.now() >= this.nextExpiryCheck;
+    if (due) {
+      this.nextExpiryCheck = Date.now() + EXPIRY_CHECK_MS;
+      await this.expireLeases();
     }
+    const task = await this.claimOne(options.workerId, leaseMs);
+    if (task || due) return task;
+    const requeued = (await this.expireLeases()).some((t) => t.status === "pending");
+    return requeued ? this.claimOne(options.workerId, leaseMs) : null;
+  }
+
+  private async claimOne(workerId: string, leaseMs: number): Promise<Task | null> {
+    const [row] = await this.db.query<Row>(this.sql.claim, [workerId, leaseMs]);
+    if (!row) return null;
+    this.feed.publish([{ kind: "updated", seqs: [Number(row.seq)] }]);
+    return rowToTask(row);
   }
 
   async complete(id: string, result: string, options: WorkerOptions = {}): Promise<Task> {
@@ -614,7 +631,7 @@ export class PostgresTaskStore implements TaskStore {
       after.map((t) => t.attempts),
       after.map((t) => t.result),
       after.map((t) => t.failure_reason),
-      after.map((t) => JSON.stringify(t.feedback)),
+      after.map((t) => jsonArray(t.feedback)),
       after.map((t) => t.started_at),
       after.map((t) => t.completed_at),
       after.map((t) => t.updated_at),

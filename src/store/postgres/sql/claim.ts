@@ -11,9 +11,9 @@
  * not conflict with the KEY SHARE locks that foreign-key checks take when a task is added that
  * depends on this one.
  *
- * `stalled` says whether any lease has run out; the store then runs the expiry path (the rules for
- * an abandoned attempt live in the domain, not in SQL). Computed even when nothing was claimed, via
- * the one-row LEFT JOIN.
+ * Stalled claims (a lease that ran out) are not looked for here, to keep this statement as cheap as
+ * a bare claim: the store runs the expiry path when a claim finds nothing, and at most once a
+ * second otherwise (store.ts, claimNext).
  *
  * $1 worker id, $2 lease in milliseconds.
  */
@@ -23,25 +23,18 @@ import { STATEMENT_NOW } from "./time.js";
 export const claim = (s: string): Statement => ({
   name: "ralph_claim",
   text: `
-WITH next AS (
+UPDATE ${s}.tasks
+SET status = 'in_progress', attempts = attempts + 1, started_at = ${STATEMENT_NOW},
+    updated_at = ${STATEMENT_NOW}, lease_expires_at = ${STATEMENT_NOW} + $2::float8 * interval '1 millisecond',
+    claimed_by = $1, result = NULL, failure_reason = NULL, completed_at = NULL
+WHERE seq = (
   SELECT seq FROM ${s}.tasks
   WHERE status = 'pending' AND unmet_deps = 0 AND attempts < max_attempts
   ORDER BY priority, seq
   LIMIT 1
   FOR NO KEY UPDATE SKIP LOCKED
-), claimed AS (
-  UPDATE ${s}.tasks t
-  SET status = 'in_progress', attempts = t.attempts + 1, started_at = ${STATEMENT_NOW},
-      updated_at = ${STATEMENT_NOW}, lease_expires_at = ${STATEMENT_NOW} + $2::float8 * interval '1 millisecond',
-      claimed_by = $1, result = NULL, failure_reason = NULL, completed_at = NULL
-  FROM next
-  WHERE t.seq = next.seq
-  RETURNING t.*
 )
-SELECT claimed.*, EXISTS (
-  SELECT 1 FROM ${s}.tasks WHERE status = 'in_progress' AND lease_expires_at <= ${STATEMENT_NOW}
-) AS stalled
-FROM (VALUES (1)) AS one LEFT JOIN claimed ON true`,
+RETURNING *`,
 });
 
 /** The next task without claiming it (peekNext): the same order, no lock. */

@@ -5,9 +5,10 @@
  * dependencies it is a transaction (store.ts, insertWithDependencies) of: `byKeys`,
  * `flagDependencies` + `lockDependencies`, `allocateSeqs`, `insertTasks`, `insertEdges`.
  *
- * Idempotency keys are a UNIQUE constraint. `ON CONFLICT (idempotency_key) DO NOTHING` settles two
- * concurrent adds with the same key: the second waits for the first to commit, then inserts nothing,
- * and the store returns the first task.
+ * Idempotency keys have a unique index (partial: only tasks that have a key). `ON CONFLICT
+ * (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING` settles two concurrent adds with
+ * the same key: the second waits for the first to commit, then inserts nothing, and the store
+ * returns the first task.
  */
 import type { Statement } from "../db.js";
 import { STATEMENT_NOW } from "./time.js";
@@ -18,7 +19,7 @@ import { STATEMENT_NOW } from "./time.js";
  * meanwhile is caught by ON CONFLICT. Returns (ord, seq, created_at) for the rows inserted; `ord`
  * is the 1-based position in the arrays, so ids map back to items exactly.
  *
- * $1 descriptions, $2 criteria, $3 priorities, $4 max_attempts, $5 tags (JSON), $6 keys.
+ * $1 descriptions, $2 criteria, $3 priorities, $4 max_attempts, $5 tags (JSON, NULL when none), $6 keys.
  */
 export const insertPlain = (s: string): Statement => ({
   name: "ralph_insert_plain",
@@ -38,7 +39,7 @@ WITH input AS (
          ${STATEMENT_NOW}, ${STATEMENT_NOW}
   FROM fresh
   ORDER BY ord
-  ON CONFLICT (idempotency_key) DO NOTHING
+  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING seq, created_at
 )
 SELECT fresh.ord::int AS ord, inserted.seq, inserted.created_at
@@ -89,8 +90,9 @@ FROM generate_series(1, $1::int)`,
 /**
  * Tasks with their ids already drawn. Returns the ids inserted: fewer than given means a concurrent
  * add took one of the keys, and the transaction runs again.
- * $1 seqs, $2 descriptions, $3 criteria, $4 priorities, $5 max_attempts, $6 depends_on (JSON),
- * $7 tags (JSON), $8 keys, $9 unmet_deps, $10 has_dependents, $11 created_at.
+ * $1 seqs, $2 descriptions, $3 criteria, $4 priorities, $5 max_attempts, $6 depends_on (JSON, NULL
+ * when none), $7 tags (JSON, NULL when none), $8 keys, $9 unmet_deps, $10 has_dependents,
+ * $11 created_at.
  */
 export const insertTasks = (s: string): Statement => ({
   text: `
@@ -102,7 +104,7 @@ FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::int[], $6::json
             $8::text[], $9::int[], $10::bool[])
   AS i(seq, description, criteria, priority, max_attempts, depends_on, tags, idempotency_key, unmet_deps,
        has_dependents)
-ON CONFLICT (idempotency_key) DO NOTHING
+ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING seq`,
 });
 

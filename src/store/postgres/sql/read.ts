@@ -19,9 +19,12 @@ FROM (VALUES (1)) AS one LEFT JOIN page ON true
 ORDER BY page.seq`,
 });
 
-/** As listAll, for one status (index tasks_status). $3 status. */
+/**
+ * As listAll, for one status. Unnamed (planned anew with the status given), so the planner picks
+ * that status's partial index (migrations.ts); completed tasks are found through the primary key.
+ * $3 status.
+ */
 export const listByStatus = (s: string): Statement => ({
-  name: "ralph_list_status",
   text: `
 WITH page AS (SELECT * FROM ${s}.tasks WHERE status = $3 AND seq > $1 ORDER BY seq LIMIT $2)
 SELECT (SELECT count(*) FROM ${s}.tasks WHERE status = $3)::int AS total, page.*
@@ -30,9 +33,9 @@ ORDER BY page.seq`,
 });
 
 /**
- * Counts per status and the attempts behind them, counted from the `tasks_status` index (an
- * index-only scan once vacuum has run) instead of a counter row that every writer would update and
- * serialize on; plus the pending tasks still waiting for a dependency (`tasks_blocked`).
+ * Counts per status and the attempts behind them, counted when asked (one pass over the table)
+ * rather than kept in a counter row that every claim and completion would have to update, and so
+ * serialize on; plus the pending tasks still waiting for a dependency (tasks_blocked).
  */
 export const stats = (s: string): Statement => ({
   name: "ralph_stats",

@@ -46,7 +46,7 @@ ORDER BY t.seq`,
 
 /**
  * Write transitioned tasks back, all in one statement (rows already locked).
- * $1 seqs, $2 statuses, $3 attempts, $4 results, $5 failure reasons, $6 feedback (JSON),
+ * $1 seqs, $2 statuses, $3 attempts, $4 results, $5 failure reasons, $6 feedback (JSON, NULL when none),
  * $7 started_at, $8 completed_at, $9 updated_at, $10 lease_expires_at, $11 claimed_by.
  */
 export const save = (s: string): Statement => ({
