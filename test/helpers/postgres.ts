@@ -14,16 +14,16 @@ export const ADMIN_URL = process.env.RALPH_TEST_POSTGRES_URL ?? "postgres://post
 const inCi = () => process.env.CI !== undefined && process.env.CI !== "" && process.env.CI !== "false";
 
 /** True when PostgreSQL answers. In CI, not answering throws (the file fails) instead of returning false. */
-export async function postgresAvailable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5_000 });
+export async function postgresAvailable(url = ADMIN_URL, ci = inCi()): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
   client.on("error", () => {});
   try {
     await client.connect();
     await client.end();
     return true;
   } catch (error) {
-    const why = `PostgreSQL is not reachable at ${ADMIN_URL} (${(error as Error).message})`;
-    if (inCi()) throw new Error(`${why}. The PostgreSQL tests must run in CI: start PostgreSQL.`);
+    const why = `PostgreSQL is not reachable at ${url} (${(error as Error).message})`;
+    if (ci) throw new Error(`${why}. The PostgreSQL tests must run in CI: start PostgreSQL.`);
     console.warn(
       `\n${"!".repeat(100)}\n!!! SKIPPING the PostgreSQL tests: ${why}.\n!!! Start PostgreSQL or set RALPH_TEST_POSTGRES_URL. Under CI=true they fail instead.\n${"!".repeat(100)}\n`,
     );

@@ -38,12 +38,31 @@ export class Database {
     readonly location: string,
   ) {}
 
-  private async connect(): Promise<pg.PoolClient> {
+  /**
+   * Check a connection out of the pool. While it is out, `pg` would emit an unhandled 'error' (and
+   * crash the process) if the server ended it, even in the middle of a query: the pool only
+   * listens on idle connections. So we listen until release, and a connection that broke is
+   * destroyed rather than returned.
+   */
+  private async connect(): Promise<{ client: pg.PoolClient; release: (error?: unknown) => void }> {
+    let client: pg.PoolClient;
     try {
-      return await this.pool.connect();
+      client = await this.pool.connect();
     } catch (error) {
       throw normalizeError(error, this.location);
     }
+    let lost: Error | undefined;
+    const onError = (error: Error) => {
+      lost = error;
+    };
+    client.on("error", onError);
+    return {
+      client,
+      release: (error?: unknown) => {
+        client.off("error", onError);
+        client.release(lost ?? (isConnectionError(error) ? (error as Error) : undefined));
+      },
+    };
   }
 
   /** One statement in its own transaction. `readOnly` statements are retried once on a broken connection. */
@@ -53,13 +72,13 @@ export class Database {
     options: { readOnly?: boolean } = {},
   ): Promise<R[]> {
     for (let attempt = 1; ; attempt++) {
-      const client = await this.connect();
+      const { client, release } = await this.connect();
       try {
         const result = await client.query<R>({ name: statement.name, text: statement.text, values });
-        client.release();
+        release();
         return result.rows;
       } catch (error) {
-        client.release(isConnectionError(error) ? (error as Error) : undefined);
+        release(error);
         const again =
           (isRolledBack(error) && attempt < ROLLED_BACK_TRIES) ||
           (options.readOnly === true && isConnectionError(error) && attempt < 2);
@@ -75,7 +94,7 @@ export class Database {
    */
   async transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R> {
     for (let attempt = 1; ; attempt++) {
-      const client = await this.connect();
+      const { client, release } = await this.connect();
       const tx: Queryable = {
         query: async <Row extends pg.QueryResultRow>(statement: Statement, values: unknown[] = []) =>
           (await client.query<Row>({ name: statement.name, text: statement.text, values })).rows,
@@ -86,7 +105,7 @@ export class Database {
         const result = await fn(tx);
         committing = true;
         await client.query("COMMIT");
-        client.release();
+        release();
         return result;
       } catch (error) {
         let broken = isConnectionError(error);
@@ -97,7 +116,7 @@ export class Database {
             broken = true; // the connection is gone; the server rolls the transaction back itself
           }
         }
-        client.release(broken ? (error as Error) : undefined);
+        release(broken ? error : undefined);
         const again =
           (error instanceof RetryTransaction && attempt < ROLLED_BACK_TRIES) ||
           (isRolledBack(error) && attempt < ROLLED_BACK_TRIES) ||

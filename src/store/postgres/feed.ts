@@ -236,7 +236,7 @@ export class ChangeFeed {
       return true;
     } catch (error) {
       if (!this.closed) this.outbox = compact([...batch, ...this.outbox]);
-      log.debug({ err: error }, "change feed: NOTIFY failed; will send again");
+      log.debug({ reason: (error as Error).message }, "change feed: NOTIFY failed; will send again");
       return false;
     }
   }
@@ -266,7 +266,7 @@ export class ChangeFeed {
   private lost(client: pg.Client, error?: Error): void {
     if (client !== this.client) return;
     this.client = null;
-    log.warn({ err: error }, "change feed: LISTEN connection lost; reconnecting");
+    log.warn({ reason: error?.message }, "change feed: LISTEN connection lost; reconnecting");
     client.end().catch(() => {});
     this.scheduleReconnect();
   }
@@ -283,7 +283,7 @@ export class ChangeFeed {
         if (!this.closed) this.emit({ kind: "reset", taskIds: null, remote: true });
       } catch (error) {
         this.reconnectTimer = null;
-        log.debug({ err: error }, "change feed: reconnect failed");
+        log.debug({ reason: (error as Error).message }, "change feed: reconnect failed");
         this.scheduleReconnect();
       }
     }, this.jitter(this.reconnectDelay));

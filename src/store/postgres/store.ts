@@ -201,7 +201,12 @@ export class PostgresTaskStore implements TaskStore {
     });
     // An idle pooled connection that breaks (a restart, pg_terminate_backend) is dropped by the
     // pool; without this listener the 'error' event would crash the process.
-    this.pool.on("error", (error) => log.warn({ err: error }, "postgres: an idle connection was lost"));
+    this.pool.on("error", (error) =>
+      log.debug(
+        { code: (error as { code?: unknown }).code, reason: error.message },
+        "postgres: an idle connection was lost",
+      ),
+    );
     // UTC sessions: timestamps come back in the form types.ts turns into ISO strings cheaply. The
     // query is queued ahead of the connection's first statement.
     this.pool.on("connect", (client) => {
