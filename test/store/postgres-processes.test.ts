@@ -97,9 +97,9 @@ describe.runIf(available)("several processes on one PostgreSQL database", () => 
       for (const t of page.tasks) stored.set(t.id, t);
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
-    results.forEach((r, p) => {
-      r.ids.forEach((id, i) => expect(stored.get(id)?.description).toBe(`p${p} #${i}`));
-    });
+    for (const [p, r] of results.entries()) {
+      for (const [i, id] of r.ids.entries()) expect(stored.get(id)?.description).toBe(`p${p} #${i}`);
+    }
   }, 120_000);
 
   it("8 processes claiming from 4,000 pending tasks: each task claimed exactly once", async () => {
