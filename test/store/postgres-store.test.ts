@@ -72,6 +72,19 @@ describe.runIf(available)("PostgreSQL store", () => {
       expect(error.retryable).toBe(false);
     });
 
+    it("takes the schema from the URL's ?schema= parameter (RALPH_DB=postgres://…?schema=team_a)", async () => {
+      const url = new URL(database.url);
+      url.searchParams.set("schema", schema);
+      const store = await openPostgresStore({ connectionString: url.toString() });
+      opened.push(store);
+      expect(store.schema).toBe(schema);
+      expect(store.location).toContain(`(schema ${schema})`);
+      await store.create({ description: "in its own schema" });
+      expect(await database.query(`SELECT description FROM ${schema}.tasks`)).toEqual([
+        { description: "in its own schema" },
+      ]);
+    });
+
     it("takes only a plain schema name (it is the one identifier in the SQL text)", async () => {
       for (const bad of ['x"; DROP TABLE tasks; --', "Upper", "", "a".repeat(41)]) {
         await rejection(openPostgresStore({ connectionString: database.url, schema: bad }), "invalid_input");

@@ -49,6 +49,7 @@ import {
   type TaskStore,
   type WorkerOptions,
 } from "../types.js";
+import { Batcher } from "./batch.js";
 import { Database, type Queryable, RetryTransaction } from "./db.js";
 import { ChangeFeed, type ChangeRecord } from "./feed.js";
 import { migrate } from "./migrations.js";
@@ -59,8 +60,9 @@ export interface PostgresStoreOptions {
   /** `postgres://user:password@host:5432/database`; every `pg` connection-string option works. */
   connectionString: string;
   /**
-   * The schema that holds the queue's tables, created when missing (default "ralph"). Several
-   * queues can share one database under different schemas. Lowercase letters, digits and `_`.
+   * The schema that holds the queue's tables, created when missing: this option, else the
+   * connection string's `?schema=` parameter, else "ralph". Several queues can share one database
+   * under different schemas. Lowercase letters, digits and `_`.
    */
   schema?: string | undefined;
   /** Most connections the store's pool opens (default 10); the change feed holds one more. */
@@ -143,6 +145,20 @@ export function redactConnectionString(connectionString: string): string {
   }
 }
 
+/** Our own `?schema=` parameter, taken out of the URL before `pg` sees it. */
+function splitSchema(connectionString: string): { connectionString: string; schema: string | undefined } {
+  let url: URL;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    return { connectionString, schema: undefined };
+  }
+  const schema = url.searchParams.get("schema");
+  if (schema === null) return { connectionString, schema: undefined };
+  url.searchParams.delete("schema");
+  return { connectionString: url.toString(), schema };
+}
+
 /** A JSON array for a jsonb column, where NULL stands for an empty array (migrations.ts). */
 const jsonArray = (items: readonly unknown[]): string | null =>
   items.length === 0 ? null : JSON.stringify(items);
@@ -171,9 +187,20 @@ export class PostgresTaskStore implements TaskStore {
   private readonly feed: ChangeFeed;
   private closing: Promise<void> | null = null;
   private nextExpiryCheck = 0;
+  /** Callers inside claimNext or complete right now; alone, they need not wait to be batched. */
+  private hotCalls = 0;
+  private readonly claims = new Batcher<{ workerId: string; leaseMs: number }, Row | null>(
+    (requests) => this.claimRows(requests),
+    { max: 100, maxInFlight: 4, alone: () => this.hotCalls <= 1 },
+  );
+  private readonly completions = new Batcher<
+    { seq: number; result: string; workerId: string | null },
+    Row | null
+  >((requests) => this.completeRows(requests), { max: 500, maxInFlight: 4, alone: () => this.hotCalls <= 1 });
 
   constructor(options: PostgresStoreOptions) {
-    this.schema = options.schema ?? "ralph";
+    const { connectionString, schema } = splitSchema(options.connectionString);
+    this.schema = options.schema ?? schema ?? "ralph";
     if (!SCHEMA_NAME.test(this.schema)) {
       throw new ValidationError(
         `"${this.schema}" cannot be a schema name here: use 1–40 lowercase letters, digits or _, starting with a letter or _.`,
@@ -181,10 +208,10 @@ export class PostgresTaskStore implements TaskStore {
     }
     this.ident = pg.escapeIdentifier(this.schema);
     this.sql = buildStatements(this.ident);
-    const location = redactConnectionString(options.connectionString);
+    const location = redactConnectionString(connectionString);
     this.location = this.schema === "ralph" ? location : `${location} (schema ${this.schema})`;
     const connection: pg.ClientConfig = {
-      connectionString: options.connectionString,
+      connectionString,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
       application_name: options.applicationName ?? "ralph-mcp",
       keepAlive: true,
@@ -560,6 +587,15 @@ export class PostgresTaskStore implements TaskStore {
 
   async claimNext(options: ClaimOptions): Promise<Task | null> {
     this.assertOpen();
+    this.hotCalls++;
+    try {
+      return await this.claimNextTask(options);
+    } finally {
+      this.hotCalls--;
+    }
+  }
+
+  private async claimNextTask(options: ClaimOptions): Promise<Task | null> {
     const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     // Stalled claims go back in line by the domain's rules (expireLeases): before claiming, at most
     // once a second, so a busy queue recovers them soon after their lease ends; and whenever a
@@ -576,26 +612,82 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   private async claimOne(workerId: string, leaseMs: number): Promise<Task | null> {
-    const [row] = await this.db.query<Row>(this.sql.claim, [workerId, leaseMs]);
-    if (!row) return null;
-    this.feed.publish([{ kind: "updated", seqs: [Number(row.seq)] }]);
-    return rowToTask(row);
+    const row = await this.claims.add({ workerId, leaseMs });
+    return row ? rowToTask(row) : null;
+  }
+
+  /** Claims made together: one statement (batch.ts); a lone claim keeps the single-row statement. */
+  private async claimRows(
+    requests: Array<{ workerId: string; leaseMs: number }>,
+  ): Promise<Array<Row | null>> {
+    let rows: Array<Row | null>;
+    if (requests.length === 1) {
+      const [request] = requests as [{ workerId: string; leaseMs: number }];
+      const [row] = await this.db.query<Row>(this.sql.claim, [request.workerId, request.leaseMs]);
+      rows = [row ?? null];
+    } else {
+      const claimed = await this.db.query<Row & { ord: number }>(this.sql.claimMany, [
+        requests.map((r) => r.workerId),
+        requests.map((r) => r.leaseMs),
+        requests.length,
+      ]);
+      const byOrd = new Map(claimed.map((row) => [row.ord, row]));
+      rows = requests.map((_, i) => byOrd.get(i + 1) ?? null);
+    }
+    const seqs = rows.filter((r): r is Row => r !== null).map((r) => Number(r.seq));
+    if (seqs.length > 0) this.feed.publish([{ kind: "updated", seqs }]);
+    return rows;
+  }
+
+  /**
+   * Plain completions made together: one statement (batch.ts). A task named twice in one batch is
+   * left to the locking path the second time, which reports it already completed.
+   */
+  private async completeRows(
+    requests: Array<{ seq: number; result: string; workerId: string | null }>,
+  ): Promise<Array<Row | null>> {
+    let rows: Array<Row | null>;
+    if (requests.length === 1) {
+      const [request] = requests as [{ seq: number; result: string; workerId: string | null }];
+      const [row] = await this.db.query<Row>(this.sql.complete, [
+        request.seq,
+        request.result,
+        T.ALLOWED_FROM.complete,
+        request.workerId,
+      ]);
+      rows = [row ?? null];
+    } else {
+      const first = new Map<number, number>();
+      requests.forEach((r, i) => {
+        if (!first.has(r.seq)) first.set(r.seq, i);
+      });
+      const once = [...first.values()].map((i) => requests[i] as (typeof requests)[number]);
+      const completed = await this.db.query<Row>(this.sql.completeMany, [
+        once.map((r) => r.seq),
+        once.map((r) => r.result),
+        once.map((r) => r.workerId),
+        T.ALLOWED_FROM.complete,
+      ]);
+      const bySeq = new Map(completed.map((row) => [Number(row.seq), row]));
+      rows = requests.map((r, i) => (first.get(r.seq) === i ? (bySeq.get(r.seq) ?? null) : null));
+    }
+    const seqs = rows.filter((r): r is Row => r !== null).map((r) => Number(r.seq));
+    if (seqs.length > 0) this.feed.publish([{ kind: "updated", seqs }]);
+    return rows;
   }
 
   async complete(id: string, result: string, options: WorkerOptions = {}): Promise<Task> {
     this.assertOpen();
     const seq = tryParseTaskId(id);
     if (seq !== null) {
-      const [row] = await this.db.query<Row>(this.sql.complete, [
-        seq,
-        result,
-        T.ALLOWED_FROM.complete,
-        options.workerId ?? null,
-      ]);
-      if (row) {
-        this.feed.publish([{ kind: "updated", seqs: [seq] }]);
-        return rowToTask(row);
+      this.hotCalls++;
+      let row: Row | null;
+      try {
+        row = await this.completions.add({ seq, result, workerId: options.workerId ?? null });
+      } finally {
+        this.hotCalls--;
       }
+      if (row) return rowToTask(row);
     }
     // Not a plain completion: the locking path says why, or also updates the dependents.
     return this.transition(id, (task, now) =>

@@ -37,6 +37,34 @@ WHERE seq = (
 RETURNING *`,
 });
 
+/**
+ * Several claims at once (calls made together in one process, batch.ts): the first $3 eligible
+ * tasks, locked as above, handed out in queue order to the callers in call order.
+ * $1 worker ids, $2 leases in milliseconds, $3 how many.
+ */
+export const claimMany = (s: string): Statement => ({
+  name: "ralph_claim_many",
+  text: `
+WITH next AS MATERIALIZED (
+  SELECT seq, priority FROM ${s}.tasks
+  WHERE status = 'pending' AND unmet_deps = 0 AND attempts < max_attempts
+  ORDER BY priority, seq
+  LIMIT $3
+  FOR NO KEY UPDATE SKIP LOCKED
+), numbered AS (
+  SELECT seq, row_number() OVER (ORDER BY priority, seq) AS ord FROM next
+), req AS (
+  SELECT * FROM unnest($1::text[], $2::float8[]) WITH ORDINALITY AS r(worker_id, lease_ms, ord)
+)
+UPDATE ${s}.tasks t
+SET status = 'in_progress', attempts = t.attempts + 1, started_at = ${STATEMENT_NOW},
+    updated_at = ${STATEMENT_NOW}, lease_expires_at = ${STATEMENT_NOW} + req.lease_ms * interval '1 millisecond',
+    claimed_by = req.worker_id, result = NULL, failure_reason = NULL, completed_at = NULL
+FROM numbered JOIN req USING (ord)
+WHERE t.seq = numbered.seq
+RETURNING t.*, req.ord::int AS ord`,
+});
+
 /** The next task without claiming it (peekNext): the same order, no lock. */
 export const peekNext = (s: string): Statement => ({
   name: "ralph_peek_next",

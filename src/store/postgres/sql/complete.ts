@@ -27,3 +27,20 @@ WHERE seq = $1 AND status = ANY($3::text[]) AND NOT has_dependents
   AND ($4::text IS NULL OR status <> 'in_progress' OR claimed_by = $4)
 RETURNING *`,
 });
+
+/**
+ * Several completions at once (calls made together in one process, batch.ts), on the same terms
+ * as `complete`; returns the rows completed, and the store takes the locking path for the others.
+ * $1 seqs (each once), $2 results, $3 worker ids or nulls, $4 statuses complete is allowed from.
+ */
+export const completeMany = (s: string): Statement => ({
+  name: "ralph_complete_many",
+  text: `
+UPDATE ${s}.tasks t
+SET status = 'completed', result = u.result, failure_reason = NULL, completed_at = ${STATEMENT_NOW},
+    updated_at = ${STATEMENT_NOW}, lease_expires_at = NULL, claimed_by = NULL
+FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(seq, result, worker_id)
+WHERE t.seq = u.seq AND t.status = ANY($4::text[]) AND NOT t.has_dependents
+  AND (u.worker_id IS NULL OR t.status <> 'in_progress' OR t.claimed_by = u.worker_id)
+RETURNING t.*`,
+});
