@@ -8,18 +8,20 @@
  * - a bare `pg` loop of the same two statements (claim with SKIP LOCKED, complete) on a minimal jobs
  *   table: the floor of what a queue on PostgreSQL can cost.
  *
- * Each measurement starts from a fresh, equally full queue, lets the workers warm up, then counts
- * completed cycles over a fixed window: acknowledged completions for ralph-mcp and the bare loop,
- * and for graphile-worker the jobs gone from its table (it reports success, and fetches its next
- * job, before its completing DELETE has committed). The three run in turn, several rounds, and
- * the median of each is reported, so a noisy neighbour on the machine hurts them alike. Prints
- * figures; asserts nothing.
+ * Each measurement runs in a fresh child process (what one library leaves behind in a process,
+ * such as timers and connections, must not slow the next), starts from a fresh, equally full queue,
+ * lets the workers warm up, then counts completed cycles over a fixed window: acknowledged
+ * completions for ralph-mcp and the bare loop, and for graphile-worker the jobs gone from its
+ * table (it reports success, and fetches its next job, before its completing DELETE has
+ * committed). The three run in turn, several rounds, and the median of each is reported, so a
+ * noisy neighbour on the machine hurts them alike. Prints figures; asserts nothing.
  *
  * Run alone: npx tsc -p tsconfig.bench.json && node dist-bench/bench/postgres.js
  * Where: RALPH_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test); a database
  * ralph_bench_<pid> is created there and dropped afterwards.
  */
-import { pathToFileURL } from "node:url";
+import { spawn } from "node:child_process";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Logger, makeWorkerUtils, run as runGraphile, runMigrations } from "graphile-worker";
 import pg from "pg";
 import { openPostgresStore } from "../src/store/postgres/store.js";
@@ -232,6 +234,35 @@ async function graphile(url: string, workers: number, queued: number, opts: Requ
 
 // ---------------------------------------------------------------- the run
 
+const SYSTEMS = { bare, ralph, graphile } as const;
+type System = keyof typeof SYSTEMS;
+
+/** One measurement in a child process: `node postgres.js --measure <system> <workers> <url> <json options>`. */
+function measureInChild(system: System, workers: number, url: string, opts: Required<PostgresBenchOptions>) {
+  const { write: _write, ...plain } = opts;
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(import.meta.url), "--measure", system, String(workers), url, JSON.stringify(plain)],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (chunk) => {
+    out += chunk;
+  });
+  child.stderr.on("data", (chunk) => {
+    err += chunk;
+  });
+  return new Promise<number>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      const rate = Number(out.trim());
+      if (code === 0 && Number.isFinite(rate)) resolve(rate);
+      else reject(new Error(`${system} with ${workers} workers failed (exit ${code}): ${out}${err}`));
+    });
+  });
+}
+
 export async function benchPostgres(options: PostgresBenchOptions = {}): Promise<PostgresBenchRow[]> {
   const opts: Required<PostgresBenchOptions> = {
     url: options.url ?? process.env.RALPH_BENCH_POSTGRES_URL ?? DEFAULT_URL,
@@ -261,9 +292,13 @@ export async function benchPostgres(options: PostgresBenchOptions = {}): Promise
     for (const workers of opts.workers) {
       const runs = { bare: [] as number[], ralph: [] as number[], graphile: [] as number[] };
       for (let round = 0; round < opts.rounds; round++) {
-        runs.bare.push(await bare(url, workers, opts.queued, opts));
-        runs.ralph.push(await ralph(url, workers, opts.queued, opts));
-        runs.graphile.push(await graphile(url, workers, opts.queued, opts));
+        for (const system of Object.keys(runs) as System[]) {
+          const rate = await measureInChild(system, workers, url, opts).catch((error: Error) => {
+            process.stderr.write(`${error.message}\n(measuring once more)\n`);
+            return measureInChild(system, workers, url, opts);
+          });
+          runs[system].push(rate);
+        }
       }
       const row = {
         workers,
@@ -285,5 +320,12 @@ export async function benchPostgres(options: PostgresBenchOptions = {}): Promise
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  if (process.argv[2] === "--measure") {
+    const [system, workers, url, options] = process.argv.slice(3) as [System, string, string, string];
+    const opts = JSON.parse(options) as Required<PostgresBenchOptions>;
+    const rate = await SYSTEMS[system](url, Number(workers), opts.queued, opts);
+    process.stdout.write(`${rate}\n`);
+    process.exit(0);
+  }
   await benchPostgres();
 }

@@ -8,7 +8,7 @@
  * - Writers commit without notifying. After the commit the store hands its changes to `publish`,
  *   which tells this process's listeners at once (`remote: false`) and queues them.
  * - The queue is sent by one `SELECT pg_notify(...)` at a time per store object, at most one every
- *   `notifyIntervalMs` (20 ms), carrying everything queued since the previous one: a lone change
+ *   `notifyIntervalMs` (50 ms), carrying everything queued since the previous one: a lone change
  *   goes out at once, and under load one NOTIFY covers many writes. That statement runs in its own
  *   tiny transaction on the (otherwise idle) LISTEN connection, so only it waits for the
  *   notification lock, never a writer, and it takes no connection from the pool. If it fails
@@ -47,7 +47,7 @@ export interface ChangeFeedOptions {
   maxDelayMs?: number;
   /** How often the LISTEN connection is checked with a query (ms, default 15,000). */
   heartbeatMs?: number;
-  /** At most one NOTIFY per this many ms from this store object (default 20). */
+  /** At most one NOTIFY per this many ms from this store object (default 50). */
   notifyIntervalMs?: number;
 }
 
@@ -146,7 +146,7 @@ export class ChangeFeed {
     this.minDelayMs = options.minDelayMs ?? 50;
     this.maxDelayMs = options.maxDelayMs ?? 5_000;
     this.heartbeatMs = options.heartbeatMs ?? 15_000;
-    this.notifyIntervalMs = options.notifyIntervalMs ?? 20;
+    this.notifyIntervalMs = options.notifyIntervalMs ?? 50;
     this.reconnectDelay = this.minDelayMs;
     this.resendDelay = this.minDelayMs;
   }

@@ -3,8 +3,9 @@
  *
  * Hot paths are single statements (one round trip, no BEGIN/COMMIT): claimNext (sql/claim.ts,
  * FOR NO KEY UPDATE SKIP LOCKED), complete of a task nobody depends on (sql/complete.ts), and an
- * add without dependencies (sql/create.ts). Everything else takes the locking path: a short READ
- * COMMITTED transaction that locks the task rows, applies the domain's transition
+ * add without dependencies (sql/create.ts). Claims and completions made at the same time in this
+ * process share one statement and one commit (batch.ts). Everything else takes the locking path:
+ * a short READ COMMITTED transaction that locks the task rows, applies the domain's transition
  * (src/domain/transitions.ts) in JavaScript, and writes the result back (sql/transition.ts).
  *
  * Every value is a bound parameter. The schema name is the one identifier in the SQL text; it is
