@@ -31,13 +31,13 @@ export interface PostgresBenchOptions {
   url?: string;
   /** Worker counts to measure (default [1, 8, 32]). */
   workers?: number[];
-  /** Measured window per system and worker count, after warm-up (default 3 s). */
+  /** Measured window per system and worker count, after warm-up (default 2 s). */
   seconds?: number;
   /** Warm-up before the window (default 0.5 s). */
   warmupSeconds?: number;
   /** Tasks queued before each measurement (default 40,000; must outlast the window). */
   queued?: number;
-  /** Rounds per worker count; the median is reported (default 3). */
+  /** Rounds per worker count; the median is reported (default 5). */
   rounds?: number;
   /** Where the table goes (default stdout). */
   write?: (text: string) => void;
@@ -267,10 +267,10 @@ export async function benchPostgres(options: PostgresBenchOptions = {}): Promise
   const opts: Required<PostgresBenchOptions> = {
     url: options.url ?? process.env.RALPH_BENCH_POSTGRES_URL ?? DEFAULT_URL,
     workers: options.workers ?? [1, 8, 32],
-    seconds: options.seconds ?? 3,
+    seconds: options.seconds ?? 2,
     warmupSeconds: options.warmupSeconds ?? 0.5,
     queued: options.queued ?? 40_000,
-    rounds: options.rounds ?? 3,
+    rounds: options.rounds ?? 5,
     write: options.write ?? ((text) => process.stdout.write(text)),
   };
   const name = `ralph_bench_${process.pid}`;

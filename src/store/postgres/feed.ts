@@ -223,11 +223,9 @@ export class ChangeFeed {
     this.lastSentAt = performance.now();
     const query = {
       name: "ralph_notify",
-      // A NOTIFY transaction gets an xid, so its commit would wait for a WAL flush. It carries no
-      // data (the changes it announces committed before, synchronously): let it commit
-      // asynchronously (synchronous_commit off for this transaction only).
-      text: `SELECT set_config('synchronous_commit', 'off', true),
-        (SELECT count(pg_notify($1, payload)) FROM unnest($2::text[]) AS payload)`,
+      // A transaction that only notifies writes no WAL before its commit record, so PostgreSQL
+      // commits it without waiting for a flush (measured: 300 NOTIFYs, 1 WAL sync).
+      text: "SELECT count(pg_notify($1, payload)) FROM unnest($2::text[]) AS payload",
       values: [this.options.channel, encodePayloads(this.options.origin, batch)],
     };
     try {

@@ -850,6 +850,7 @@ export class PostgresTaskStore implements TaskStore {
   async resetAll(): Promise<number> {
     this.assertOpen();
     const n = await this.db.transaction(async (tx) => {
+      await tx.query(this.sql.allowLongStatement);
       await tx.query(this.sql.lockForReset);
       const [row] = await tx.query<{ n: number }>(this.sql.resetAll);
       return row?.n ?? 0;
@@ -860,12 +861,13 @@ export class PostgresTaskStore implements TaskStore {
 
   async clearCompleted(): Promise<number> {
     this.assertOpen();
-    const rows = await this.db.query<{ seq: string }>(this.sql.clearCompleted);
-    if (rows.length > 0) {
-      const seqs = rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
-      this.feed.publish([{ kind: "deleted", seqs: seqs.length <= 1000 ? seqs : null }]);
-    }
-    return rows.length;
+    const { n, seqs } = await this.db.transaction(async (tx) => {
+      await tx.query(this.sql.allowLongStatement);
+      const [row] = await tx.query<{ n: number; seqs: string[] | null }>(this.sql.clearCompleted);
+      return row ?? { n: 0, seqs: null };
+    });
+    if (n > 0) this.feed.publish([{ kind: "deleted", seqs: seqs === null ? null : seqs.map(Number) }]);
+    return n;
   }
 
   // ---------------------------------------------------------------- change feed, lifecycle
