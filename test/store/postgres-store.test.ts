@@ -388,6 +388,60 @@ describe.runIf(available)("PostgreSQL store", () => {
     });
   });
 
+  describe("group commit (calls made together in one process share a statement)", () => {
+    it("claims made together get distinct tasks, each with its own worker and lease", async () => {
+      const store = await open();
+      await store.createBatch(Array.from({ length: 10 }, (_, i) => ({ description: `t${i}` })));
+      const claims = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          store.claimNext({ workerId: `w${i}`, leaseMs: 60_000 + i * 1_000 }),
+        ),
+      );
+      const taken = claims.filter((t): t is NonNullable<typeof t> => t !== null);
+      expect(taken).toHaveLength(10);
+      expect(new Set(taken.map((t) => t.id)).size).toBe(10);
+      claims.forEach((t, i) => {
+        if (!t) return;
+        expect(t.claimed_by).toBe(`w${i}`);
+        expect(Date.parse(t.lease_expires_at ?? "") - Date.parse(t.started_at ?? "")).toBe(
+          60_000 + i * 1_000,
+        );
+      });
+      expect((await store.stats()).in_progress).toBe(10);
+    });
+
+    it("completions made together keep their own outcome: done, already done, wrong worker, dependents freed", async () => {
+      const store = await open();
+      const [a, b, c, d] = (
+        await store.createBatch([
+          { description: "a" },
+          { description: "b" },
+          { description: "c" },
+          { description: "d" },
+        ])
+      ).map((r) => r.task.id) as [string, string, string, string];
+      const { task: dependent } = await store.create({ description: "after c", depends_on: [c] });
+      for (const worker of ["w1", "w2", "w3"]) await store.claimNext({ workerId: worker });
+      // A claim under way alongside: nobody is alone, so the five completions share one statement.
+      const [, ...outcomes] = await Promise.allSettled([
+        store.claimNext({ workerId: "alongside" }),
+        store.complete(a, "first", { workerId: "w1" }),
+        store.complete(a, "second", { workerId: "w1" }),
+        store.complete(b, "not mine", { workerId: "w9" }),
+        store.complete(c, "frees its dependent", { workerId: "w3" }),
+        store.complete(d, "from pending"),
+      ]);
+      expect(outcomes[0]).toMatchObject({ status: "fulfilled", value: { id: a, result: "first" } });
+      expect(outcomes[1]).toMatchObject({ status: "rejected", reason: { code: "invalid_transition" } });
+      expect(String((outcomes[1] as PromiseRejectedResult).reason.message)).toMatch(/already completed/);
+      expect(outcomes[2]).toMatchObject({ status: "rejected", reason: { code: "conflict" } });
+      expect(outcomes[3]).toMatchObject({ status: "fulfilled", value: { id: c, status: "completed" } });
+      expect(outcomes[4]).toMatchObject({ status: "fulfilled", value: { id: d, status: "completed" } });
+      expect((await store.get(b)).status).toBe("in_progress");
+      expect((await store.peekNext())?.id).toBe(dependent.id);
+    });
+  });
+
   describe("change feed", () => {
     it("hears every id of a burst too big for one notification", async () => {
       const store = await open();
