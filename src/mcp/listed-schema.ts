@@ -1,0 +1,81 @@
+/**
+ * Every byte of a tool's schemas is in each client's tools/list, and often in a model's context.
+ * `listed()` wraps a zod schema so validation is zod's own while the JSON Schema clients see
+ * drops what carries no meaning for them: `$schema`, `additionalProperties: {}` and
+ * `propertyNames: {type: "string"}` (true of any object anyway), the ±2^53 bounds zod puts on every integer, and, for output schemas,
+ * `required` and `additionalProperties: false`, which only matter to the server's own check (every
+ * result is still validated against the full zod schema before it is sent). `terse` names
+ * top-level properties whose items repeat a schema listed elsewhere (add_tasks_batch's tasks are
+ * add_task's arguments): their items are listed by shape only (names, types, required).
+ */
+import type { StandardSchemaWithJSON } from "@modelcontextprotocol/server";
+import type { z } from "zod";
+
+type Json = Record<string, unknown>;
+
+/** `{ "type": "string" }`: every JSON property name is one. */
+function canonicalString(value: unknown): boolean {
+  return JSON.stringify(value) === '{"type":"string"}';
+}
+
+function tidy(node: unknown, output: boolean): unknown {
+  if (Array.isArray(node)) return node.map((item) => tidy(item, output));
+  if (!node || typeof node !== "object") return node;
+  const out: Json = {};
+  for (const [key, value] of Object.entries(node as Json)) {
+    if (key === "$schema") continue;
+    if (key === "propertyNames" && canonicalString(value)) continue;
+    if (key === "additionalProperties") {
+      if (value && typeof value === "object" && Object.keys(value).length === 0) continue;
+      if (value === false && output) continue;
+    }
+    if (key === "required" && output) continue;
+    if ((key === "maximum" || key === "minimum") && Math.abs(value as number) === Number.MAX_SAFE_INTEGER)
+      continue;
+    out[key] = tidy(value, output);
+  }
+  return out;
+}
+
+/** A schema reduced to its shape: property names, types and what is required. */
+function shapeOnly(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(shapeOnly);
+  if (!node || typeof node !== "object") return node;
+  const out: Json = {};
+  for (const [key, value] of Object.entries(node as Json)) {
+    if (key === "type" || key === "required") out[key] = value;
+    else if (key === "items") out[key] = shapeOnly(value);
+    else if (key === "properties") {
+      out[key] = Object.fromEntries(Object.entries(value as Json).map(([name, v]) => [name, shapeOnly(v)]));
+    }
+  }
+  return out;
+}
+
+function terseItems(schema: Json, names: readonly string[]): Json {
+  const properties = schema.properties as Record<string, Json> | undefined;
+  if (!properties || names.length === 0) return schema;
+  const next: Record<string, Json> = { ...properties };
+  for (const name of names) {
+    const property = next[name];
+    if (property?.items) next[name] = { ...property, items: shapeOnly(property.items) };
+  }
+  return { ...schema, properties: next };
+}
+
+export function listed<T extends z.ZodType>(
+  schema: T,
+  options: { terse?: readonly string[] } = {},
+): StandardSchemaWithJSON<z.input<T>, z.output<T>> {
+  const std = schema["~standard"] as unknown as StandardSchemaWithJSON<z.input<T>, z.output<T>>["~standard"];
+  const terse = options.terse ?? [];
+  return {
+    "~standard": {
+      ...std,
+      jsonSchema: {
+        input: (opts) => terseItems(tidy(std.jsonSchema.input(opts), false) as Json, terse),
+        output: (opts) => tidy(std.jsonSchema.output(opts), true) as Json,
+      },
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * createServer(): the one factory every transport uses. It builds a fresh McpServer for one
+ * connection (stdio, a 2025-era HTTP session) or one request (2026-07-28 HTTP), registers every
+ * tool, resource and prompt on it, and, when given the process's ChangeHub, wires resource
+ * notifications for the era it serves.
+ *
+ *   serveStdio(({ era }) => createServer({ store, hub, era }))          // stdio: one per connection
+ *   createMcpHandler(({ era }) => createServer({ store, era }))         // HTTP, per request: no hub;
+ *                                                                       //   publish hub events on the bus
+ */
+import { McpServer, type ServerContext } from "@modelcontextprotocol/server";
+import { DEFAULT_LEASE_MS, type TaskStore } from "../store/types.js";
+import type { ChangeHub } from "./changes.js";
+import { type McpContext, workerIdFor } from "./context.js";
+import { SERVER_NAME, SERVER_VERSION } from "./identity.js";
+import { registerPrompts } from "./prompts/index.js";
+import { registerResources } from "./resources/index.js";
+import { wireNotifications } from "./subscriptions.js";
+import { registerTools, type ToolRegistrar } from "./tools/index.js";
+
+export { SERVER_NAME, SERVER_VERSION };
+
+const INSTRUCTIONS =
+  "A durable, prioritized task queue shared by every agent on this machine. " +
+  "To work: claim_next_task, do the task, then complete_task, retry_task (with feedback) or fail_task. " +
+  "To plan: add_task or add_tasks_batch. To look: list_tasks, get_task, or the task:// resources.";
+
+export interface CreateServerOptions {
+  store: TaskStore;
+  /**
+   * The protocol era this instance serves (serveStdio and createMcpHandler pass it to the
+   * factory). "legacy" installs the resources/subscribe handlers 2025-era clients need.
+   */
+  era?: "legacy" | "modern";
+  /**
+   * The process's change feed. Give it to instances that live as long as a connection (stdio,
+   * a 2025-era HTTP session) so their subscribers are notified; leave it out for per-request
+   * instances, which cannot notify anyone.
+   */
+  hub?: ChangeHub | undefined;
+  /** How long claims made through MCP last (default 15 minutes). */
+  leaseMs?: number;
+  /** More tools, registered after the queue tools (the orchestrator adds run_orchestrator here). */
+  extraTools?: readonly ToolRegistrar[];
+}
+
+export function createServer(options: CreateServerOptions): McpServer {
+  const era = options.era ?? "legacy";
+  const server = new McpServer(
+    { name: SERVER_NAME, title: "Ralph workflow task queue", version: SERVER_VERSION },
+    {
+      capabilities: {
+        tools: { listChanged: false },
+        resources: { subscribe: true, listChanged: true },
+        prompts: { listChanged: false },
+        completions: {},
+      },
+      instructions: INSTRUCTIONS,
+      // Bound the work a single call can ask for: 500 batch items with every field filled.
+      maxToolInputElements: 100_000,
+    },
+  );
+  const ctx: McpContext = {
+    store: options.store,
+    leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+    workerId: (requestCtx: ServerContext) => workerIdFor(server, requestCtx),
+  };
+  registerTools(server, ctx, options.extraTools);
+  registerResources(server, ctx);
+  registerPrompts(server, ctx);
+  if (options.hub) {
+    const stop = wireNotifications(server, era, options.hub, options.store);
+    const previous = server.server.onclose;
+    server.server.onclose = () => {
+      stop();
+      previous?.();
+    };
+  }
+  return server;
+}

@@ -1,0 +1,97 @@
+/**
+ * Resource subscriptions for one server instance, in both protocol eras:
+ *
+ * - 2025-era connections subscribe per resource with `resources/subscribe`. The SDK's McpServer
+ *   (v2.4) installs no handler for it, so this module does, and keeps the connection's set of
+ *   subscribed URIs; a change is sent only for those.
+ * - On the 2026-07-28 era the client opens `subscriptions/listen` with the URIs it wants; the
+ *   serving entry (serveStdio, createMcpHandler) holds that filter and routes what
+ *   `sendResourceUpdated()` emits onto the matching streams. So a modern instance sends an
+ *   update for every URI a change may have touched and lets the router drop the rest.
+ */
+import { type McpServer, ProtocolError, ProtocolErrorCode } from "@modelcontextprotocol/server";
+import { TASK_STATUSES } from "../domain/task.js";
+import { log } from "../log.js";
+import type { TaskStore } from "../store/types.js";
+import {
+  affects,
+  type ChangeHub,
+  FILTER_URI_PREFIX,
+  type QueueChange,
+  STATIC_RESOURCE_URIS,
+  TASK_URI_PREFIX,
+  taskUri,
+} from "./changes.js";
+
+const FILTER_URIS = TASK_STATUSES.map((s) => `${FILTER_URI_PREFIX}${s}`);
+/** After a change that may touch any task, a modern instance announces this many recent task URIs. */
+const RECENT_TASK_URIS = 200;
+
+function assertSubscribable(uri: string): void {
+  const known =
+    (STATIC_RESOURCE_URIS as readonly string[]).includes(uri) ||
+    FILTER_URIS.includes(uri) ||
+    /^task:\/\/tasks\/task-\d{1,15}$/.test(uri);
+  if (!known) {
+    throw new ProtocolError(
+      ProtocolErrorCode.InvalidParams,
+      `Cannot subscribe to ${uri.slice(0, 100)}: not a resource of this server. ` +
+        `Use ${STATIC_RESOURCE_URIS.join(", ")}, ${FILTER_URI_PREFIX}{status} or ${TASK_URI_PREFIX}{id}.`,
+    );
+  }
+}
+
+/** Wire change notifications into `server`; returns the function that stops them. */
+export function wireNotifications(
+  server: McpServer,
+  era: "legacy" | "modern",
+  hub: ChangeHub,
+  store: TaskStore,
+): () => void {
+  const send = (uri: string) => {
+    if (!server.isConnected()) return;
+    server.server
+      .sendResourceUpdated({ uri })
+      .catch((error) => log.debug({ err: error, uri }, "update not sent"));
+  };
+  const sendListChanged = () => {
+    if (!server.isConnected()) return;
+    server.server
+      .sendResourceListChanged()
+      .catch((error) => log.debug({ err: error }, "list_changed not sent"));
+  };
+
+  let onChange: (change: QueueChange) => void;
+  if (era === "legacy") {
+    const subscribed = new Set<string>();
+    server.server.setRequestHandler("resources/subscribe", async (request) => {
+      assertSubscribable(request.params.uri);
+      subscribed.add(request.params.uri);
+      return {};
+    });
+    server.server.setRequestHandler("resources/unsubscribe", async (request) => {
+      subscribed.delete(request.params.uri);
+      return {};
+    });
+    onChange = (change) => {
+      for (const uri of subscribed) if (affects(change, uri)) send(uri);
+      if (change.listChanged) sendListChanged();
+    };
+  } else {
+    onChange = (change) => {
+      for (const uri of [...STATIC_RESOURCE_URIS, ...FILTER_URIS]) send(uri);
+      if (change.taskIds) {
+        for (const id of change.taskIds) send(taskUri(id));
+      } else {
+        store.completeIds("task-", RECENT_TASK_URIS).then(
+          (ids) => {
+            for (const id of ids) send(taskUri(id));
+          },
+          (error) => log.debug({ err: error }, "could not list recent tasks for updates"),
+        );
+      }
+      if (change.listChanged) sendListChanged();
+    };
+  }
+  return hub.subscribe(onChange);
+}

@@ -1,0 +1,25 @@
+import type { McpServer } from "@modelcontextprotocol/server";
+import { z } from "zod";
+import { resultSchema } from "../../domain/validate.js";
+import type { McpContext } from "../context.js";
+import { ok } from "../results.js";
+import { taskIdSchema, taskReplyOutput } from "../schemas.js";
+import { taskSummary } from "../views.js";
+import { defineTool } from "./define.js";
+
+export function registerCompleteTask(server: McpServer, { store }: McpContext): void {
+  defineTool(
+    server,
+    "complete_task",
+    {
+      description: "Mark a task completed with its result.",
+      inputSchema: z.object({ task_id: taskIdSchema, result: resultSchema }),
+      outputSchema: taskReplyOutput,
+      hints: { readOnly: false, destructive: false, idempotent: false },
+    },
+    async ({ task_id, result }) => {
+      const task = await store.complete(task_id, result);
+      return ok({ message: `Completed task: ${task.id}`, task: taskSummary(task) });
+    },
+  );
+}

@@ -1,0 +1,58 @@
+/**
+ * How every tool is registered: its schemas listed compactly (listed-schema.ts), its hints as
+ * MCP annotations, and its handler guarded, so a failure is an `isError` result with an
+ * actionable message, never a crash.
+ */
+import type { CallToolResult, McpServer, ServerContext, ToolAnnotations } from "@modelcontextprotocol/server";
+import type { z } from "zod";
+import { listed } from "../listed-schema.js";
+import { guarded } from "../results.js";
+
+/** What a tool does to the queue. Every tool states all three. */
+export interface ToolHints {
+  readOnly: boolean;
+  destructive: boolean;
+  idempotent: boolean;
+}
+
+export interface ToolDefinition<I extends z.ZodType, O extends z.ZodType> {
+  description: string;
+  inputSchema: I;
+  outputSchema: O;
+  hints: ToolHints;
+  /** Input properties whose items repeat another tool's arguments (see listed()). */
+  terse?: readonly string[];
+}
+
+/**
+ * The hints as MCP annotations, leaving out what equals the spec's defaults (readOnlyHint
+ * false, idempotentHint false, destructiveHint true, and destructiveHint altogether on a
+ * read-only tool, where it has no meaning): the same facts in fewer tools/list bytes. No tool
+ * reaches outside the queue, so openWorldHint is always false.
+ */
+export function annotationsFor(hints: ToolHints): ToolAnnotations {
+  const annotations: ToolAnnotations = {};
+  if (hints.readOnly) annotations.readOnlyHint = true;
+  else if (!hints.destructive) annotations.destructiveHint = false;
+  if (hints.idempotent) annotations.idempotentHint = true;
+  annotations.openWorldHint = false;
+  return annotations;
+}
+
+export function defineTool<I extends z.ZodType, O extends z.ZodType>(
+  server: McpServer,
+  name: string,
+  definition: ToolDefinition<I, O>,
+  handler: (args: z.output<I>, ctx: ServerContext) => Promise<CallToolResult>,
+): void {
+  server.registerTool(
+    name,
+    {
+      description: definition.description,
+      inputSchema: listed(definition.inputSchema, { terse: definition.terse ?? [] }),
+      outputSchema: listed(definition.outputSchema),
+      annotations: annotationsFor(definition.hints),
+    },
+    guarded(name, handler),
+  );
+}

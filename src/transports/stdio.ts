@@ -1,0 +1,54 @@
+/**
+ * The stdio server: what Claude Desktop and Claude Code start. stdout carries the MCP protocol
+ * and nothing else (logs go to stderr); the process exits when stdin closes, whatever timers or
+ * listeners are still active, after flushing the store.
+ *
+ * serveStdio (SDK) reads the opening message and pins the connection to one era: a 2025-era
+ * `initialize` gets a legacy instance, a 2026-07-28 `server/discover` (or enveloped request) a
+ * modern one; both come from the same createServer() factory.
+ */
+import { serveStdio } from "@modelcontextprotocol/server/stdio";
+import { log } from "../log.js";
+import { ChangeHub } from "../mcp/changes.js";
+import { startLeaseSweep } from "../mcp/lease-sweep.js";
+import { createServer } from "../mcp/server.js";
+import { openStore } from "../store/open.js";
+
+export interface StdioServerOptions {
+  /** SQLite path or postgres:// URL; default RALPH_DB, else the user data folder. */
+  db?: string | undefined;
+}
+
+/** Keep stray console output of any library off stdout, where it would corrupt the protocol. */
+function guardStdout(): void {
+  const toStderr = (...args: unknown[]) => console.error(...args);
+  Object.assign(console, { log: toStderr, info: toStderr, debug: toStderr, trace: toStderr });
+}
+
+export async function runStdioServer(options: StdioServerOptions = {}): Promise<void> {
+  guardStdout();
+  const store = await openStore(options.db);
+  const stdinClosed = new Promise<string>((resolve) => {
+    if (process.stdin.readableEnded || process.stdin.destroyed) resolve("stdin closed");
+    process.stdin.once("end", () => resolve("stdin closed"));
+    process.stdin.once("close", () => resolve("stdin closed"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+  process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled rejection"));
+  const hub = new ChangeHub(store);
+  const stopSweep = startLeaseSweep(store);
+  const handle = serveStdio(({ era }) => createServer({ store, hub, era }), {
+    onerror: (error) => log.warn({ err: error }, "stdio transport"),
+  });
+  log.debug({ store: store.location }, "stdio server ready");
+
+  const why = await stdinClosed;
+  log.debug({ why }, "stdio server stopping");
+  stopSweep();
+  hub.close();
+  await handle.close().catch((error) => log.warn({ err: error }, "closing the connection"));
+  await store.close().catch((error) => log.warn({ err: error }, "closing the store"));
+  // Whatever else is still scheduled (a run, a retry timer) must not keep a client-less server alive.
+  process.exit(0);
+}
