@@ -24,7 +24,7 @@ export function registerResetAllTasks(server: McpServer, { store }: McpContext):
         );
       }
       const reset = await store.resetAll();
-      return ok({ message: `All tasks reset to pending (${reset} tasks)`, reset });
+      return ok({ message: `All tasks reset to pending (${reset} ${reset === 1 ? "task" : "tasks"})`, reset });
     },
   );
 }
