@@ -10,12 +10,17 @@
 import { log } from "../log.js";
 import type { ChangeEvent, TaskStore } from "../store/types.js";
 
-export interface QueueChange {
-  /** The tasks that changed; null when any task may have (a reset, a large delete, a gap in the feed). */
-  taskIds: string[] | null;
-  /** True when the tasks listed by resources/list changed (see listedTaskIds). */
-  listChanged: boolean;
-}
+/**
+ * What a server instance hears: tasks changed (so resources showing them did), or the set of
+ * tasks resources/list shows changed.
+ */
+export type QueueChange =
+  | {
+      kind: "updated";
+      /** The tasks that changed; null when any task may have (a reset, a large delete, a gap in the feed). */
+      taskIds: string[] | null;
+    }
+  | { kind: "list_changed" };
 
 export type QueueChangeListener = (change: QueueChange) => void;
 
@@ -34,10 +39,10 @@ export const TASK_URI_PREFIX = "task://tasks/";
 
 export const taskUri = (id: string): string => `${TASK_URI_PREFIX}${id}`;
 
-/** Whether a change can have touched the resource at `uri`. */
-export function affects(change: QueueChange, uri: string): boolean {
+/** Whether tasks changing can have touched the resource at `uri`. */
+export function affects(taskIds: string[] | null, uri: string): boolean {
   if (!uri.startsWith(TASK_URI_PREFIX)) return true;
-  return change.taskIds === null || change.taskIds.includes(uri.slice(TASK_URI_PREFIX.length));
+  return taskIds === null || taskIds.includes(uri.slice(TASK_URI_PREFIX.length));
 }
 
 /** How many in-progress and pending tasks resources/list shows as task://tasks/{id}. */
@@ -53,8 +58,13 @@ export async function listedTasks(store: TaskStore) {
 }
 
 export interface ChangeHubOptions {
-  /** Changes arriving within this window are delivered as one (default 20 ms). */
+  /** Changes arriving within this window are delivered as one update (default 20 ms). */
   coalesceMs?: number;
+  /**
+   * How often at most the listed set is recomputed to decide on list_changed (default 250 ms):
+   * it costs two queries, and a burst of writes should not pay them per commit.
+   */
+  listCheckMs?: number;
 }
 
 export class ChangeHub {
@@ -62,17 +72,21 @@ export class ChangeHub {
   private unsubscribeStore: (() => void) | null = null;
   private pendingIds: Set<string> | null = new Set();
   private pendingAny = false;
-  private timer: NodeJS.Timeout | null = null;
+  private updateTimer: NodeJS.Timeout | null = null;
+  private listTimer: NodeJS.Timeout | null = null;
   private listedSignature: string | null = null;
-  private flushing: Promise<void> = Promise.resolve();
+  /** List checks run one at a time, so each compares against the one before it. */
+  private checking: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly coalesceMs: number;
+  private readonly listCheckMs: number;
 
   constructor(
     private readonly store: TaskStore,
     options: ChangeHubOptions = {},
   ) {
     this.coalesceMs = options.coalesceMs ?? 20;
+    this.listCheckMs = options.listCheckMs ?? 250;
   }
 
   /** Listen for queue changes; the store's feed is watched only while someone listens. */
@@ -81,10 +95,12 @@ export class ChangeHub {
     this.listeners.add(listener);
     if (!this.unsubscribeStore) {
       this.unsubscribeStore = this.store.onChange((event) => this.onStoreChange(event));
-      this.flushing = this.refreshListed().then(
-        () => {},
-        () => {},
-      );
+      this.checking = this.checking
+        .then(() => this.checkListed())
+        .then(
+          () => {},
+          () => {},
+        );
     }
     return () => {
       this.listeners.delete(listener);
@@ -98,8 +114,10 @@ export class ChangeHub {
 
   close(): void {
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    if (this.updateTimer) clearTimeout(this.updateTimer);
+    if (this.listTimer) clearTimeout(this.listTimer);
+    this.updateTimer = null;
+    this.listTimer = null;
     this.unsubscribeStore?.();
     this.unsubscribeStore = null;
     this.listeners.clear();
@@ -109,28 +127,32 @@ export class ChangeHub {
     this.pendingAny = true;
     if (event.taskIds === null) this.pendingIds = null;
     else if (this.pendingIds) for (const id of event.taskIds) this.pendingIds.add(id);
-    if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        // One flush at a time, so list_changed is computed against the previous state in order.
-        this.flushing = this.flushing.then(() => this.flush());
-      }, this.coalesceMs);
+    if (!this.updateTimer) {
+      this.updateTimer = setTimeout(() => this.flushUpdates(), this.coalesceMs);
+      this.updateTimer.unref();
+    }
+    if (!this.listTimer) {
+      this.listTimer = setTimeout(() => {
+        this.listTimer = null;
+        this.checking = this.checking.then(async () => {
+          if (await this.checkListed()) this.emit({ kind: "list_changed" });
+        });
+      }, this.listCheckMs);
+      this.listTimer.unref();
     }
   }
 
-  private async flush(): Promise<void> {
+  private flushUpdates(): void {
+    this.updateTimer = null;
     if (!this.pendingAny || this.closed) return;
     const ids = this.pendingIds;
     this.pendingIds = new Set();
     this.pendingAny = false;
-    let listChanged = false;
-    try {
-      listChanged = await this.refreshListed();
-    } catch (error) {
-      log.warn({ err: error }, "could not compute the listed resources; sending list_changed anyway");
-      listChanged = true;
-    }
-    const change: QueueChange = { taskIds: ids === null ? null : [...ids], listChanged };
+    this.emit({ kind: "updated", taskIds: ids === null ? null : [...ids] });
+  }
+
+  private emit(change: QueueChange): void {
+    if (this.closed) return;
     for (const listener of this.listeners) {
       try {
         listener(change);
@@ -141,11 +163,16 @@ export class ChangeHub {
   }
 
   /** Recompute the listed task set; true when it differs from the last one seen. */
-  private async refreshListed(): Promise<boolean> {
-    const tasks = await listedTasks(this.store);
-    const signature = tasks.map((t) => t.id).join(",");
-    const changed = this.listedSignature !== null && signature !== this.listedSignature;
-    this.listedSignature = signature;
-    return changed;
+  private async checkListed(): Promise<boolean> {
+    try {
+      const tasks = await listedTasks(this.store);
+      const signature = tasks.map((t) => t.id).join(",");
+      const changed = this.listedSignature !== null && signature !== this.listedSignature;
+      this.listedSignature = signature;
+      return changed;
+    } catch (error) {
+      log.warn({ err: error }, "could not compute the listed resources; sending list_changed anyway");
+      return true;
+    }
   }
 }

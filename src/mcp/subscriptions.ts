@@ -74,11 +74,12 @@ export function wireNotifications(
       return {};
     });
     onChange = (change) => {
-      for (const uri of subscribed) if (affects(change, uri)) send(uri);
-      if (change.listChanged) sendListChanged();
+      if (change.kind === "list_changed") return sendListChanged();
+      for (const uri of subscribed) if (affects(change.taskIds, uri)) send(uri);
     };
   } else {
     onChange = (change) => {
+      if (change.kind === "list_changed") return sendListChanged();
       for (const uri of [...STATIC_RESOURCE_URIS, ...FILTER_URIS]) send(uri);
       if (change.taskIds) {
         for (const id of change.taskIds) send(taskUri(id));
@@ -90,7 +91,6 @@ export function wireNotifications(
           (error) => log.debug({ err: error }, "could not list recent tasks for updates"),
         );
       }
-      if (change.listChanged) sendListChanged();
     };
   }
   return hub.subscribe(onChange);

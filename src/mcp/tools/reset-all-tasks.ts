@@ -24,7 +24,10 @@ export function registerResetAllTasks(server: McpServer, { store }: McpContext):
         );
       }
       const reset = await store.resetAll();
-      return ok({ message: `All tasks reset to pending (${reset} ${reset === 1 ? "task" : "tasks"})`, reset });
+      return ok({
+        message: `All tasks reset to pending (${reset} ${reset === 1 ? "task" : "tasks"})`,
+        reset,
+      });
     },
   );
 }
