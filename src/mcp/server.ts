@@ -4,9 +4,9 @@
  * tool, resource and prompt on it, and, when given the process's ChangeHub, wires resource
  * notifications for the era it serves.
  *
- *   serveStdio(({ era }) => createServer({ store, hub, era }))          // stdio: one per connection
- *   createMcpHandler(({ era }) => createServer({ store, era }))         // HTTP, per request: no hub;
- *                                                                       //   publish hub events on the bus
+ *   serveStdio(({ era }) => createServer({ store, hub, era }))     // stdio: one per connection
+ *   createMcpHandler(({ era }) => createServer({ store, era }))    // HTTP, one per request, no hub;
+ *   forwardToNotifier(hub, store, handler.notify)                  //   changes go out on the bus
  */
 import { McpServer, type ServerContext } from "@modelcontextprotocol/server";
 import { DEFAULT_LEASE_MS, type TaskStore } from "../store/types.js";

@@ -41,6 +41,50 @@ function assertSubscribable(uri: string): void {
   }
 }
 
+/**
+ * Every URI a change may have touched, for a subscriber-agnostic sender (a listen router drops
+ * what nobody asked for): the static and filter resources, and the changed tasks, or, when any
+ * task may have changed, the most recent ones.
+ */
+export function announce(
+  change: QueueChange,
+  store: TaskStore,
+  resourceUpdated: (uri: string) => void,
+  resourcesChanged: () => void,
+): void {
+  if (change.kind === "list_changed") return resourcesChanged();
+  for (const uri of [...STATIC_RESOURCE_URIS, ...FILTER_URIS]) resourceUpdated(uri);
+  if (change.taskIds) {
+    for (const id of change.taskIds) resourceUpdated(taskUri(id));
+    return;
+  }
+  store.completeIds("task-", RECENT_TASK_URIS).then(
+    (ids) => {
+      for (const id of ids) resourceUpdated(taskUri(id));
+    },
+    (error) => log.debug({ err: error }, "could not list recent tasks for updates"),
+  );
+}
+
+/**
+ * For an HTTP entry (createMcpHandler): publish the process's queue changes on its listen bus,
+ * `handler.notify`, where per-request instances cannot send anything themselves.
+ */
+export function forwardToNotifier(
+  hub: ChangeHub,
+  store: TaskStore,
+  notifier: { resourceUpdated(uri: string): void; resourcesChanged(): void },
+): () => void {
+  return hub.subscribe((change) =>
+    announce(
+      change,
+      store,
+      (uri) => notifier.resourceUpdated(uri),
+      () => notifier.resourcesChanged(),
+    ),
+  );
+}
+
 /** Wire change notifications into `server`; returns the function that stops them. */
 export function wireNotifications(
   server: McpServer,
@@ -78,20 +122,7 @@ export function wireNotifications(
       for (const uri of subscribed) if (affects(change.taskIds, uri)) send(uri);
     };
   } else {
-    onChange = (change) => {
-      if (change.kind === "list_changed") return sendListChanged();
-      for (const uri of [...STATIC_RESOURCE_URIS, ...FILTER_URIS]) send(uri);
-      if (change.taskIds) {
-        for (const id of change.taskIds) send(taskUri(id));
-      } else {
-        store.completeIds("task-", RECENT_TASK_URIS).then(
-          (ids) => {
-            for (const id of ids) send(taskUri(id));
-          },
-          (error) => log.debug({ err: error }, "could not list recent tasks for updates"),
-        );
-      }
-    };
+    onChange = (change) => announce(change, store, send, sendListChanged);
   }
   return hub.subscribe(onChange);
 }
