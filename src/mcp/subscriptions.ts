@@ -52,7 +52,10 @@ export function announce(
   resourceUpdated: (uri: string) => void,
   resourcesChanged: () => void,
 ): void {
-  if (change.kind === "list_changed") return resourcesChanged();
+  if (change.kind === "list_changed") {
+    resourcesChanged();
+    return;
+  }
   for (const uri of [...STATIC_RESOURCE_URIS, ...FILTER_URIS]) resourceUpdated(uri);
   if (change.taskIds) {
     for (const id of change.taskIds) resourceUpdated(taskUri(id));
@@ -118,7 +121,10 @@ export function wireNotifications(
       return {};
     });
     onChange = (change) => {
-      if (change.kind === "list_changed") return sendListChanged();
+      if (change.kind === "list_changed") {
+        sendListChanged();
+        return;
+      }
       for (const uri of subscribed) if (affects(change.taskIds, uri)) send(uri);
     };
   } else {
