@@ -38,6 +38,12 @@ export interface CreateServerOptions {
    * instances, which cannot notify anyone.
    */
   hub?: ChangeHub | undefined;
+  /**
+   * On the 2026-07-28 era: the resource URIs the connection's open `subscriptions/listen`
+   * streams asked for (stdio: ListenTap.watched). Without it a modern instance announces every
+   * URI a change may touch and leaves the filtering to the SDK's listen router.
+   */
+  watched?: (() => ReadonlySet<string>) | undefined;
   /** How long claims made through MCP last (default 15 minutes). */
   leaseMs?: number;
   /** More tools, registered after the queue tools (the orchestrator adds run_orchestrator here). */
@@ -69,7 +75,7 @@ export function createServer(options: CreateServerOptions): McpServer {
   registerResources(server, ctx);
   registerPrompts(server, ctx);
   if (options.hub) {
-    const stop = wireNotifications(server, era, options.hub, options.store);
+    const stop = wireNotifications(server, era, options.hub, options.store, options.watched);
     const previous = server.server.onclose;
     server.server.onclose = () => {
       stop();

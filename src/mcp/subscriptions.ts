@@ -6,8 +6,9 @@
  *   subscribed URIs; a change is sent only for those.
  * - On the 2026-07-28 era the client opens `subscriptions/listen` with the URIs it wants; the
  *   serving entry (serveStdio, createMcpHandler) holds that filter and routes what
- *   `sendResourceUpdated()` emits onto the matching streams. So a modern instance sends an
- *   update for every URI a change may have touched and lets the router drop the rest.
+ *   `sendResourceUpdated()` emits onto the matching streams. When the entry can tell which URIs
+ *   are listened to (stdio, through ListenTap), only those are sent; otherwise every URI a change
+ *   may have touched is, and the router drops the rest.
  */
 import { type McpServer, ProtocolError, ProtocolErrorCode } from "@modelcontextprotocol/server";
 import { TASK_STATUSES } from "../domain/task.js";
@@ -94,6 +95,7 @@ export function wireNotifications(
   era: "legacy" | "modern",
   hub: ChangeHub,
   store: TaskStore,
+  watched?: () => ReadonlySet<string>,
 ): () => void {
   const send = (uri: string) => {
     if (!server.isConnected()) return;
@@ -108,6 +110,15 @@ export function wireNotifications(
       .catch((error) => log.debug({ err: error }, "list_changed not sent"));
   };
 
+  /** Send updates for the watched URIs a change touched. */
+  const notifyWatched = (change: QueueChange, uris: Iterable<string>) => {
+    if (change.kind === "list_changed") {
+      sendListChanged();
+      return;
+    }
+    for (const uri of uris) if (affects(change.taskIds, uri)) send(uri);
+  };
+
   let onChange: (change: QueueChange) => void;
   if (era === "legacy") {
     const subscribed = new Set<string>();
@@ -120,13 +131,9 @@ export function wireNotifications(
       subscribed.delete(request.params.uri);
       return {};
     });
-    onChange = (change) => {
-      if (change.kind === "list_changed") {
-        sendListChanged();
-        return;
-      }
-      for (const uri of subscribed) if (affects(change.taskIds, uri)) send(uri);
-    };
+    onChange = (change) => notifyWatched(change, subscribed);
+  } else if (watched) {
+    onChange = (change) => notifyWatched(change, watched());
   } else {
     onChange = (change) => announce(change, store, send, sendListChanged);
   }

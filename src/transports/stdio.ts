@@ -7,12 +7,13 @@
  * `initialize` gets a legacy instance, a 2026-07-28 `server/discover` (or enveloped request) a
  * modern one; both come from the same createServer() factory.
  */
-import { serveStdio } from "@modelcontextprotocol/server/stdio";
+import { StdioServerTransport, serveStdio } from "@modelcontextprotocol/server/stdio";
 import { log } from "../log.js";
 import { ChangeHub } from "../mcp/changes.js";
 import { startLeaseSweep } from "../mcp/lease-sweep.js";
 import { createServer } from "../mcp/server.js";
 import { openStore } from "../store/open.js";
+import { ListenTap } from "./listen-tap.js";
 
 export interface StdioServerOptions {
   /** SQLite path or postgres:// URL; default RALPH_DB, else the user data folder. */
@@ -38,7 +39,9 @@ export async function runStdioServer(options: StdioServerOptions = {}): Promise<
   process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled rejection"));
   const hub = new ChangeHub(store);
   const stopSweep = startLeaseSweep(store);
-  const handle = serveStdio(({ era }) => createServer({ store, hub, era }), {
+  const tap = new ListenTap(new StdioServerTransport());
+  const handle = serveStdio(({ era }) => createServer({ store, hub, era, watched: tap.watched }), {
+    transport: tap,
     onerror: (error) => log.warn({ err: error }, "stdio transport"),
   });
   log.debug({ store: store.location }, "stdio server ready");

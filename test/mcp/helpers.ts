@@ -16,6 +16,7 @@ import { ChangeHub } from "../../src/mcp/changes.js";
 import { createServer } from "../../src/mcp/server.js";
 import { openSqliteStore } from "../../src/store/sqlite/store.js";
 import type { TaskStore } from "../../src/store/types.js";
+import { ListenTap } from "../../src/transports/listen-tap.js";
 
 export const CLI = resolve(import.meta.dirname, "../../dist/cli.js");
 export const MODERN = "2026-07-28";
@@ -105,9 +106,11 @@ export async function connectInProcess(
   const theStore = store ?? openSqliteStore({ path: ":memory:" });
   const hub = new ChangeHub(theStore);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  const handle = serveStdio((ctx) => createServer({ store: theStore, hub, era: ctx.era }), {
-    transport: serverSide,
-  });
+  const tap = new ListenTap(serverSide);
+  const handle = serveStdio(
+    (ctx) => createServer({ store: theStore, hub, era: ctx.era, watched: tap.watched }),
+    { transport: tap },
+  );
   const client = new ClientV2(
     { name: `in-process-${era}`, version: "1.0.0" },
     era === "modern" ? { versionNegotiation: { mode: { pin: MODERN } } } : {},

@@ -164,4 +164,43 @@ describe("subscriptions across two server processes on one store", () => {
     await call(watcher, "list_tasks");
     expect(new Set(inbox.uris())).toEqual(new Set(["task://stats", "task://tasks/task-001"]));
   });
+
+  it("a reset, which may touch any task, reaches per-task subscribers in both eras; a closed listen hears nothing", async () => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    const legacy: ClientV1 = await connectV1(tmp.db, "legacy-watcher");
+    cleanups.push(() => legacy.close());
+    const modern: ClientV2 = await connectV2(tmp.db, "modern-watcher");
+    cleanups.push(() => modern.close());
+    const writer = await connectV1(tmp.db, "writer");
+    cleanups.push(() => writer.close());
+    await ok(writer, "add_tasks_batch", { descriptions: ["a", "b", "c"] });
+    await ok(writer, "complete_task", { task_id: "task-002", result: "done" });
+
+    const legacyInbox = new Inbox();
+    legacy.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) =>
+      legacyInbox.push(n.method, n.params.uri),
+    );
+    const modernInbox = new Inbox();
+    modern.setNotificationHandler("notifications/resources/updated", (n) =>
+      modernInbox.push(n.method, n.params.uri),
+    );
+    await legacy.subscribeResource({ uri: "task://tasks/task-002" });
+    const listen = await modern.listen({ resourceSubscriptions: ["task://tasks/task-002"] });
+
+    const heardLegacy = legacyInbox.next(updated("task://tasks/task-002"));
+    const heardModern = modernInbox.next(updated("task://tasks/task-002"));
+    await ok(writer, "reset_all_tasks", { confirm: true });
+    await Promise.all([heardLegacy, heardModern]);
+
+    const other = await modern.listen({ resourceSubscriptions: ["task://stats"] });
+    cleanups.push(() => other.close());
+    await listen.close();
+    const mark = modernInbox.items.length;
+    const heardStats = modernInbox.next(updated("task://stats"));
+    await ok(writer, "complete_task", { task_id: "task-002", result: "again" });
+    await heardStats; // the change reached the modern watcher; the closed listen must not carry it
+    await call(modern, "list_tasks");
+    expect(modernInbox.items.slice(mark).map((r) => r.uri)).toEqual(["task://stats"]);
+  });
 });
