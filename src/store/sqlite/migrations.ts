@@ -75,8 +75,10 @@ END;
 
 -- The change feed: one row per committed operation. Other processes on the same file notice a
 -- commit through PRAGMA data_version and read the rows after the last one they saw.
+-- No AUTOINCREMENT: it would rewrite sqlite_sequence on every commit. Pruning always keeps the
+-- newest rows, so rowids still only grow.
 CREATE TABLE changes (
-  seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq       INTEGER PRIMARY KEY,
   origin    TEXT NOT NULL,   -- which store object wrote it, so a process skips its own
   kind      TEXT NOT NULL,
   task_seqs TEXT             -- JSON array of task seqs, NULL for "everything"

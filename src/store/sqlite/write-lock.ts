@@ -11,6 +11,7 @@
 import type Database from "better-sqlite3";
 import { StoreUnavailableError } from "../../domain/errors.js";
 
+const beginStatements = new WeakMap<Database.Database, Database.Statement>();
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 /** Block this thread for `ms` milliseconds (fractions allowed) without spinning the CPU. */
@@ -32,7 +33,9 @@ function busyFor(timeoutMs: number, cause: unknown): StoreUnavailableError {
 
 /** `BEGIN IMMEDIATE`, waiting for the write lock as described above. */
 export function acquireWriteLock(db: Database.Database, timeoutMs: number): void {
-  withBusyRetry(timeoutMs, () => db.exec("BEGIN IMMEDIATE"));
+  const begin = beginStatements.get(db) ?? db.prepare("BEGIN IMMEDIATE");
+  beginStatements.set(db, begin);
+  withBusyRetry(timeoutMs, () => begin.run());
 }
 
 /** Run `fn`, trying again while SQLite answers busy, for at most `timeoutMs`. */
