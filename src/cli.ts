@@ -4,16 +4,21 @@
  * the other commands reach the same store from a terminal. Argument parsing: commander.
  */
 import { Command, CommanderError } from "commander";
-import { isRalphError } from "./domain/errors.js";
+import { registerRunCommand } from "./commands/run.js";
 import { registerTaskCommands } from "./commands/tasks.js";
+import { isRalphError } from "./domain/errors.js";
 import { log } from "./log.js";
 
 export function buildProgram(): Command {
   const program = new Command("ralph-mcp")
     .description("A durable, prioritized task queue for AI tools, and an orchestrator that works through it.")
-    .option("--db <path-or-url>", "SQLite file or postgres:// URL (default: RALPH_DB, else the user data folder)")
+    .option(
+      "--db <path-or-url>",
+      "SQLite file or postgres:// URL (default: RALPH_DB, else the user data folder)",
+    )
     .showHelpAfterError();
   registerTaskCommands(program);
+  registerRunCommand(program);
   return program;
 }
 
