@@ -70,7 +70,9 @@ export function registerTaskCommands(program: Command): void {
     .option("--json", "print the page as JSON")
     .action(async (opts) => {
       if (opts.status !== undefined && !isTaskStatus(opts.status)) {
-        throw new ValidationError(`Unknown status "${opts.status}". Use pending, in_progress, completed or failed.`);
+        throw new ValidationError(
+          `Unknown status "${opts.status}". Use pending, in_progress, completed or failed.`,
+        );
       }
       await withStore(program, async (store) => {
         const page = await store.list({ status: opts.status, limit: opts.limit, cursor: opts.cursor });
