@@ -25,8 +25,13 @@ export class ConfigError extends ValidationError {
   }
 }
 
-const ms = (name: string) =>
-  z.int({ error: `${name} must be a whole number of milliseconds` }).min(0, { error: `${name} must be ≥ 0` });
+/** Timers hold at most 2^31 - 1 ms (about 24.8 days). */
+const MAX_MS = 2_147_483_647;
+const ms = (name: string, min = 0) =>
+  z
+    .int({ error: `${name} must be a whole number of milliseconds` })
+    .min(min, { error: `${name} must be at least ${min}` })
+    .max(MAX_MS, { error: `${name} must be at most ${MAX_MS} (about 24 days)` });
 const positive = (name: string) =>
   z.int({ error: `${name} must be a whole number` }).min(1, { error: `${name} must be at least 1` });
 const command = z
@@ -43,7 +48,7 @@ const breakerSchema = z
   .strictObject({
     maxIterations: positive("maxIterations"),
     maxConsecutiveFailures: positive("maxConsecutiveFailures"),
-    maxWallClockMs: positive("maxWallClockMs"),
+    maxWallClockMs: ms("maxWallClockMs", 1),
     maxCostUsd: z
       .number({ error: "maxCostUsd must be a number of USD, or null for no budget" })
       .min(0)
@@ -69,19 +74,19 @@ export const configFileSchema = z
     baseURL: z.url().nullable(),
     maxTokens: positive("maxTokens"),
     apiMaxRetries: z.int().min(0).max(10),
-    apiTimeoutMs: positive("apiTimeoutMs"),
+    apiTimeoutMs: ms("apiTimeoutMs", 1),
     systemPrompt: z.string().nullable(),
     minConfidence: z.number().min(0).max(1),
-    commandTimeoutMs: positive("commandTimeoutMs"),
-    verifierTimeoutMs: positive("verifierTimeoutMs"),
+    commandTimeoutMs: ms("commandTimeoutMs", 1),
+    verifierTimeoutMs: ms("verifierTimeoutMs", 1),
     maxOutputChars: positive("maxOutputChars").max(DEFAULT_OPTIONS.maxOutputChars, {
       error: `maxOutputChars must be at most ${DEFAULT_OPTIONS.maxOutputChars} (a task's result limit)`,
     }),
     killGraceMs: ms("killGraceMs"),
     maxTasks: positive("maxTasks"),
-    leaseMs: z.int().min(1000, { error: "leaseMs must be at least 1000" }),
-    heartbeatMs: z.int().min(10, { error: "heartbeatMs must be at least 10" }),
-    staleRunMs: positive("staleRunMs"),
+    leaseMs: ms("leaseMs", 1000),
+    heartbeatMs: ms("heartbeatMs", 10),
+    staleRunMs: ms("staleRunMs", 1),
     breaker: breakerSchema,
     prices: z.record(z.string(), priceSchema),
   })

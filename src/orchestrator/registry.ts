@@ -120,7 +120,10 @@ export class RunRegistry {
     };
     const handle = this.active.get(id);
     if (handle) {
-      const off = handle.onProgress((event) => safe(event.run));
+      // The final record comes from `done` (as stored), so the "stopped" event is skipped.
+      const off = handle.onProgress((event) => {
+        if (event.kind !== "stopped") safe(event.run);
+      });
       void handle.done.then((final) => {
         safe(final);
         stopped = true;

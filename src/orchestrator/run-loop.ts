@@ -332,8 +332,13 @@ class ActiveRun implements RunHandle {
     let verifyError: string | undefined;
     let cost = 0;
     try {
-      result = await executor
-        .execute({ task, attempt, prompt: buildPrompt(task, attempt), runId: this.id }, execution.signal)
+      result = await Promise.resolve()
+        .then(() =>
+          executor.execute(
+            { task, attempt, prompt: buildPrompt(task, attempt), runId: this.id },
+            execution.signal,
+          ),
+        )
         .catch((error: unknown): ExecutionResult | undefined =>
           execution.signal.aborted
             ? undefined
