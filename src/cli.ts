@@ -4,6 +4,7 @@
  * the other commands reach the same store from a terminal. Argument parsing: commander.
  */
 import { Command, CommanderError } from "commander";
+import { registerRunCommand } from "./commands/run.js";
 import { registerTaskCommands } from "./commands/tasks.js";
 import { isRalphError } from "./domain/errors.js";
 import { log } from "./log.js";
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     )
     .showHelpAfterError();
   registerTaskCommands(program);
+  registerRunCommand(program);
   return program;
 }
 

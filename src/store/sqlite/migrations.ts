@@ -85,4 +85,27 @@ CREATE TABLE changes (
 );
 `,
   },
+  {
+    version: 2,
+    name: "orchestrator runs",
+    sql: `
+CREATE TABLE runs (
+  seq              INTEGER PRIMARY KEY AUTOINCREMENT, -- the id is run-<seq>; never reused
+  status           TEXT NOT NULL CHECK (status IN ('running', 'finished', 'stopped', 'cancelled', 'error', 'abandoned')),
+  stop_code        TEXT,
+  stop_reason      TEXT,
+  max_tasks        INTEGER NOT NULL,
+  settings         TEXT NOT NULL DEFAULT '{}',   -- JSON: executor, verifier, model
+  worker_id        TEXT NOT NULL,
+  stats            TEXT NOT NULL,                -- JSON RunStats
+  current          TEXT,                         -- JSON RunCurrent, NULL between tasks
+  cancel_requested INTEGER NOT NULL DEFAULT 0,
+  started_at       TEXT NOT NULL,
+  updated_at       TEXT NOT NULL,                -- the heartbeat of a running run
+  finished_at      TEXT
+);
+-- Finding runs whose process died: only running runs are indexed.
+CREATE INDEX runs_running ON runs (updated_at) WHERE status = 'running';
+`,
+  },
 ];

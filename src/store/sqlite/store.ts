@@ -37,11 +37,13 @@ import {
   DEFAULT_LEASE_MS,
   DEFAULT_LIST_LIMIT,
   type ListQuery,
+  type RunStore,
   type TaskPage,
   type TaskStore,
   type WorkerOptions,
 } from "../types.js";
 import { MIGRATIONS } from "./migrations.js";
+import { SqliteRunStore } from "./runs.js";
 import { acquireWriteLock, withBusyRetry } from "./write-lock.js";
 
 export interface SqliteStoreOptions {
@@ -128,6 +130,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteTaskStore {
 export class SqliteTaskStore implements TaskStore {
   readonly kind = "sqlite" as const;
   readonly location: string;
+  readonly runs: RunStore;
 
   private readonly db: Database.Database;
   private readonly origin = randomUUID();
@@ -165,6 +168,11 @@ export class SqliteTaskStore implements TaskStore {
     this.db.pragma("cache_size = -8000");
     this.migrate();
     this.stmt = this.prepare();
+    this.runs = new SqliteRunStore(
+      this.db,
+      (fn) => this.write(fn),
+      (fn) => this.read(fn),
+    );
     this.lastChangeSeq = (
       this.db.prepare("SELECT coalesce(max(seq), 0) AS s FROM changes").get() as { s: number }
     ).s;
