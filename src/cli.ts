@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { registerInstallCommand } from "./commands/install.js";
+import { registerRunCommand } from "./commands/run.js";
 import { registerStdioServer } from "./commands/stdio.js";
 import { registerTaskCommands } from "./commands/tasks.js";
 import { isRalphError } from "./domain/errors.js";
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerStdioServer(program);
   registerTaskCommands(program);
+  registerRunCommand(program);
   registerInstallCommand(program);
   return program;
 }

@@ -82,9 +82,14 @@ export interface ValidNewTask {
 export function describeZodError(error: z.ZodError, prefix?: string): string {
   const issue = error.issues[0];
   if (!issue) return "invalid input";
-  const path = [prefix, ...issue.path.map(String)].filter((p) => p !== undefined && p !== "").join(".");
-  const where = path && !issue.message.startsWith(String(issue.path.at(-1) ?? "\u0000")) ? `${path}: ` : "";
-  return `${where}${issue.message}`;
+  const parts = [prefix, ...issue.path.map(String)].filter((p): p is string => p !== undefined && p !== "");
+  const last = parts.at(-1);
+  // Messages start with their field's name ("priority must be …"): put only the outer path before it.
+  if (last !== undefined && issue.message.startsWith(last)) {
+    const outer = parts.slice(0, -1).join(".");
+    return outer ? `${outer}.${issue.message}` : issue.message;
+  }
+  return parts.length > 0 ? `${parts.join(".")}: ${issue.message}` : issue.message;
 }
 
 export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, prefix?: string): T {

@@ -1,0 +1,15 @@
+/**
+ * `npm run bench [-- name …]`: every benchmark, or those named. Benchmarks measure and print
+ * figures (with ratios against baselines measured in the same run); they assert nothing.
+ */
+import { benchSqliteStore } from "./store-sqlite.js";
+
+const BENCHES: Record<string, () => Promise<void>> = {
+  sqlite: benchSqliteStore,
+};
+
+const wanted = process.argv.slice(2);
+for (const [name, run] of Object.entries(BENCHES)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  await run();
+}

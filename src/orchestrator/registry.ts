@@ -1,0 +1,168 @@
+/**
+ * The runs of this process, for the MCP layer (`run_orchestrator`, `task://runs/{id}`) and anyone
+ * else who starts runs in the background:
+ *
+ *   const runs = new RunRegistry({ store });                 // options: loadOrchestratorOptions()
+ *   const run = await runs.start({ maxTasks: 10, signal, onProgress, sampling });
+ *   run.id;                                                  // "run-007", at once
+ *   await run.done;                                          // the final Run: stats, stop_reason
+ *   runs.watch("run-007", (r) => …);                         // every change of a run
+ *   await runs.cancel("run-007");                            // kill the execution, task back in line
+ *   await runs.get("run-003");                               // any run, live or from the store
+ *
+ * Settings are read when a run starts (the `options` function is called then), so a wrong setting
+ * fails that start with a ConfigError naming it, not the server's start-up. Executor and verifier
+ * commands come only from those settings: nothing a caller passes to start() can name a command.
+ */
+import { isFinalRunStatus, type Run } from "../domain/run.js";
+import { log } from "../log.js";
+import type { TaskStore } from "../store/types.js";
+import { OrchestratorBuilder, type RunParams } from "./builder.js";
+import { systemClock } from "./clock.js";
+import { loadOrchestratorOptions } from "./config.js";
+import type { CreateMessage } from "./executors/sampling.js";
+import type { OrchestratorOptions } from "./options.js";
+import type { RunHandle } from "./run-loop.js";
+import type { Clock } from "./types.js";
+
+export interface RunRegistryOptions {
+  store: TaskStore;
+  /** Settings, or a function that reads them at each start. Default: loadOrchestratorOptions(). */
+  options?: OrchestratorOptions | (() => OrchestratorOptions) | undefined;
+  /** Working directory of executor and verifier commands. */
+  cwd?: string | undefined;
+  clock?: Clock | undefined;
+  /** How often watch() reads a run of another process from the store, in ms. Default 1000. */
+  watchPollMs?: number | undefined;
+}
+
+export interface StartRunParams extends RunParams {
+  /** The MCP client's sampling, when it offers it; needed for RALPH_EXECUTOR=sampling. */
+  sampling?: CreateMessage | undefined;
+}
+
+export type RunListener = (run: Run) => void;
+
+export class RunRegistry {
+  private readonly active = new Map<string, RunHandle>();
+  private readonly store: TaskStore;
+
+  constructor(private readonly config: RunRegistryOptions) {
+    this.store = config.store;
+  }
+
+  private options(): OrchestratorOptions {
+    const o = this.config.options;
+    return typeof o === "function" ? o() : (o ?? loadOrchestratorOptions());
+  }
+
+  /**
+   * Start a run in the background. Resolves with its handle as soon as the run has an id (its
+   * record is in the store); rejects with a ConfigError when the settings are wrong.
+   */
+  async start(params: StartRunParams = {}): Promise<RunHandle> {
+    const options = this.options();
+    const orchestrator = OrchestratorBuilder.fromOptions(this.store, options, {
+      sampling: params.sampling,
+      cwd: this.config.cwd,
+    })
+      .withClock(this.config.clock ?? systemClock)
+      .build();
+    const handle = await orchestrator.start(params);
+    this.active.set(handle.id, handle);
+    void handle.done.then(() => this.active.delete(handle.id));
+    return handle;
+  }
+
+  /** The handle of a run working in this process, if it is one. */
+  handle(id: string): RunHandle | undefined {
+    return this.active.get(id);
+  }
+
+  /** Runs working in this process. */
+  list(): RunHandle[] {
+    return [...this.active.values()];
+  }
+
+  /** A run as it is now: live for a run of this process, else from the store (NotFoundError if none). */
+  async get(id: string): Promise<Run> {
+    return this.active.get(id)?.snapshot() ?? this.store.runs.get(id.trim());
+  }
+
+  /**
+   * Cancel a run. One of this process stops at once (its execution killed, its task put back in
+   * line) and this resolves with its final record; one of another process gets a cancel request
+   * it acts on at its next heartbeat, and this resolves with the record as it is.
+   */
+  async cancel(id: string, reason = "Cancelled"): Promise<Run> {
+    const handle = this.active.get(id);
+    if (handle) {
+      handle.cancel(reason);
+      return handle.done;
+    }
+    return this.store.runs.requestCancel(id.trim());
+  }
+
+  /**
+   * Call `listener` with the run each time it changes, until it ends (the final record is the last
+   * call) or until the returned function is called. A run of another process is read from the store
+   * every `watchPollMs`.
+   */
+  watch(id: string, listener: RunListener): () => void {
+    let stopped = false;
+    const safe = (run: Run) => {
+      if (stopped) return;
+      try {
+        listener(run);
+      } catch (error) {
+        log.warn({ err: error }, "a run listener failed");
+      }
+    };
+    const handle = this.active.get(id);
+    if (handle) {
+      // The final record comes from `done` (as stored), so the "stopped" event is skipped.
+      const off = handle.onProgress((event) => {
+        if (event.kind !== "stopped") safe(event.run);
+      });
+      void handle.done.then((final) => {
+        safe(final);
+        stopped = true;
+      });
+      return () => {
+        stopped = true;
+        off();
+      };
+    }
+    let last = "";
+    const poll = async () => {
+      if (stopped) return;
+      try {
+        const run = await this.store.runs.get(id.trim());
+        if (run.updated_at !== last) {
+          last = run.updated_at;
+          safe(run);
+        }
+        if (isFinalRunStatus(run.status)) stopped = true;
+      } catch (error) {
+        log.warn({ err: error, run: id }, "could not read the run");
+      }
+    };
+    const timer = setInterval(() => {
+      if (stopped) clearInterval(timer);
+      else void poll();
+    }, this.config.watchPollMs ?? 1000);
+    timer.unref();
+    void poll();
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }
+
+  /** Cancel every run of this process and wait for them to end (server shutdown). */
+  async close(): Promise<void> {
+    const handles = [...this.active.values()];
+    for (const h of handles) h.cancel("The server is shutting down");
+    await Promise.all(handles.map((h) => h.done));
+  }
+}

@@ -1,0 +1,640 @@
+/**
+ * The TaskStore contract, written once and run against every store implementation
+ * (sqlite.contract.test.ts, postgres.contract.test.ts). A store passes when every case here holds.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { RalphError } from "../../src/domain/errors.js";
+import type { Task } from "../../src/domain/task.js";
+import type { ChangeEvent, TaskStore } from "../../src/store/types.js";
+
+export interface StoreHarness {
+  store: TaskStore;
+  /** Another store object on the same data (another "process" as far as the store can tell). */
+  openAnother(): Promise<TaskStore>;
+  /** Close everything and drop the data. */
+  cleanup(): Promise<void>;
+}
+
+export type HarnessFactory = () => Promise<StoreHarness>;
+
+/** The error a promise rejects with, asserting it is a RalphError of the given code. */
+export async function rejection(promise: Promise<unknown>, code: RalphError["code"]): Promise<RalphError> {
+  const error = await promise.then(
+    () => {
+      throw new Error(`expected a ${code} error, but the call succeeded`);
+    },
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RalphError);
+  expect((error as RalphError).code).toBe(code);
+  return error as RalphError;
+}
+
+export function describeStoreContract(name: string, factory: HarnessFactory): void {
+  describe(`TaskStore contract: ${name}`, () => {
+    let h: StoreHarness;
+    let store: TaskStore;
+    const others: TaskStore[] = [];
+
+    beforeEach(async () => {
+      h = await factory();
+      store = h.store;
+    });
+    afterEach(async () => {
+      for (const other of others.splice(0)) await other.close();
+      await h.cleanup();
+    });
+
+    const another = async () => {
+      const s = await h.openAnother();
+      others.push(s);
+      return s;
+    };
+    const add = async (description: string, extra: Record<string, unknown> = {}) =>
+      (await store.create({ description, ...extra })).task;
+    /** The store's whole state, to show a failed call changed nothing. */
+    const snapshot = async () => ({
+      stats: await store.stats(),
+      tasks: (await store.list({ limit: 500 })).tasks,
+    });
+
+    describe("create", () => {
+      it("gives sequential short ids and the documented defaults", async () => {
+        const a = await add("first");
+        const b = await add("second");
+        expect(a.id).toBe("task-001");
+        expect(b.id).toBe("task-002");
+        expect(a).toMatchObject({
+          status: "pending",
+          priority: 5,
+          max_attempts: 3,
+          attempts: 0,
+          result: null,
+          failure_reason: null,
+          feedback: [],
+          depends_on: [],
+          tags: [],
+          criteria: null,
+          claimed_by: null,
+          lease_expires_at: null,
+        });
+        expect(Date.parse(a.created_at)).not.toBeNaN();
+        expect(await store.get("task-001")).toEqual(a);
+      });
+
+      it("keeps every field it was given", async () => {
+        const dep = await add("dep");
+        const t = await add("full", {
+          criteria: "it rhymes",
+          priority: 1,
+          max_attempts: 7,
+          tags: ["poem", "mcp"],
+          depends_on: [dep.id],
+          idempotency_key: "k-1",
+        });
+        expect(await store.get(t.id)).toMatchObject({
+          criteria: "it rhymes",
+          priority: 1,
+          max_attempts: 7,
+          tags: ["poem", "mcp"],
+          depends_on: [dep.id],
+          idempotency_key: "k-1",
+        });
+      });
+
+      it("returns the first task for a repeated idempotency key", async () => {
+        const first = await store.create({ description: "once", idempotency_key: "same" });
+        const second = await store.create({ description: "twice?", idempotency_key: "same" });
+        expect(first.created).toBe(true);
+        expect(second.created).toBe(false);
+        expect(second.task.id).toBe(first.task.id);
+        expect(second.task.description).toBe("once");
+        expect((await store.stats()).total).toBe(1);
+      });
+
+      it("accepts 20,000 characters and rejects 20,001 or an empty description, changing nothing", async () => {
+        await add("x".repeat(20_000));
+        const before = await snapshot();
+        const long = await rejection(store.create({ description: "x".repeat(20_001) }), "invalid_input");
+        expect(long.message).toMatch(/20,000/);
+        expect((await rejection(store.create({ description: "   " }), "invalid_input")).message).toMatch(
+          /empty/,
+        );
+        expect(await snapshot()).toEqual(before);
+      });
+
+      it.each([
+        [{ priority: 0 }, /priority/],
+        [{ priority: 11 }, /priority/],
+        [{ priority: 2.5 }, /priority.*whole/],
+        [{ priority: "5" }, /priority/],
+        [{ max_attempts: 0 }, /max_attempts/],
+        [{ max_attempts: 101 }, /max_attempts/],
+        [{ tags: "x" }, /tags/],
+        [{ depends_on: ["task-999"] }, /no task task-999/],
+        [{ depends_on: ["nonsense"] }, /no task nonsense/],
+      ])("rejects %j with a clear message and changes nothing", async (extra, message) => {
+        await add("existing");
+        const before = await snapshot();
+        const error = await rejection(
+          store.create({ description: "bad", ...(extra as object) }),
+          "invalid_input",
+        );
+        expect(error.message).toMatch(message);
+        expect(await snapshot()).toEqual(before);
+      });
+    });
+
+    describe("createBatch", () => {
+      it("adds all, in order, with #N dependencies resolved to ids", async () => {
+        const results = await store.createBatch([
+          { description: "design" },
+          { description: "build", depends_on: ["#1"] },
+          { description: "ship", depends_on: ["#2", "#1"] },
+        ]);
+        expect(results.map((r) => r.task.id)).toEqual(["task-001", "task-002", "task-003"]);
+        expect(results.every((r) => r.created)).toBe(true);
+        expect((await store.get("task-003")).depends_on.sort()).toEqual(["task-001", "task-002"]);
+        expect((await store.peekNext())?.id).toBe("task-001");
+      });
+
+      it("is all or nothing: one bad item adds none", async () => {
+        await add("existing");
+        const before = await snapshot();
+        const error = await rejection(
+          store.createBatch([{ description: "ok" }, { description: "bad", priority: 42 }]),
+          "invalid_input",
+        );
+        expect(error.message).toMatch(/tasks\[1\]/);
+        await rejection(
+          store.createBatch([{ description: "ok" }, { description: "x", depends_on: ["task-404"] }]),
+          "invalid_input",
+        );
+        expect(await snapshot()).toEqual(before);
+      });
+
+      it("rejects cycles, self references and references outside the batch", async () => {
+        const cycle = await rejection(
+          store.createBatch([
+            { description: "a", depends_on: ["#3"] },
+            { description: "b", depends_on: ["#1"] },
+            { description: "c", depends_on: ["#2"] },
+          ]),
+          "invalid_input",
+        );
+        expect(cycle.message).toMatch(/cycle/);
+        expect(
+          (await rejection(store.createBatch([{ description: "a", depends_on: ["#1"] }]), "invalid_input"))
+            .message,
+        ).toMatch(/itself/);
+        expect(
+          (await rejection(store.createBatch([{ description: "a", depends_on: ["#2"] }]), "invalid_input"))
+            .message,
+        ).toMatch(/#1/);
+        expect((await store.stats()).total).toBe(0);
+      });
+
+      it("rejects an empty batch and one over 500", async () => {
+        await rejection(store.createBatch([]), "invalid_input");
+        const big = Array.from({ length: 501 }, (_, i) => ({ description: `t${i}` }));
+        expect((await rejection(store.createBatch(big), "invalid_input")).message).toMatch(/500/);
+      });
+
+      it("adds 500 in one call", async () => {
+        const results = await store.createBatch(
+          Array.from({ length: 500 }, (_, i) => ({ description: `t${i}` })),
+        );
+        expect(new Set(results.map((r) => r.task.id)).size).toBe(500);
+        expect((await store.stats()).pending).toBe(500);
+      });
+    });
+
+    describe("get and list", () => {
+      it("says which tasks exist when an id is unknown", async () => {
+        await add("a");
+        await add("b");
+        const error = await rejection(store.get("task-042"), "not_found");
+        expect(error.message).toMatch(/task-042/);
+        expect(error.message).toMatch(/task-001, task-002/);
+        expect((await rejection(store.get("banana"), "not_found")).message).toMatch(/banana/);
+      });
+
+      it("pages through everything with cursors, with the total on every page", async () => {
+        await store.createBatch(Array.from({ length: 7 }, (_, i) => ({ description: `t${i}` })));
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        let pages = 0;
+        do {
+          const page = await store.list({ limit: 3, cursor });
+          expect(page.total).toBe(7);
+          seen.push(...page.tasks.map((t) => t.id));
+          cursor = page.nextCursor ?? undefined;
+          pages++;
+        } while (cursor);
+        expect(pages).toBe(3);
+        expect(seen).toEqual([
+          "task-001",
+          "task-002",
+          "task-003",
+          "task-004",
+          "task-005",
+          "task-006",
+          "task-007",
+        ]);
+      });
+
+      it("filters by status", async () => {
+        await store.createBatch([{ description: "a" }, { description: "b" }, { description: "c" }]);
+        await store.complete("task-002", "done");
+        const page = await store.list({ status: "completed" });
+        expect(page.tasks.map((t) => t.id)).toEqual(["task-002"]);
+        expect(page.total).toBe(1);
+        expect((await store.list({ status: "pending" })).total).toBe(2);
+      });
+
+      it("rejects bad limits, unknown statuses and bad cursors", async () => {
+        await add("a");
+        await rejection(store.list({ limit: 0 }), "invalid_input");
+        await rejection(store.list({ limit: 501 }), "invalid_input");
+        await rejection(store.list({ status: "done" as never }), "invalid_input");
+        expect((await rejection(store.list({ cursor: "not-a-cursor" }), "invalid_input")).message).toMatch(
+          /cursor/,
+        );
+        await store.createBatch([{ description: "b" }, { description: "c" }]);
+        const page = await store.list({ status: "pending", limit: 1 });
+        expect(page.nextCursor).not.toBeNull();
+        await rejection(store.list({ cursor: page.nextCursor as string }), "invalid_input");
+      });
+    });
+
+    describe("next and claim", () => {
+      it("takes eligible tasks by priority, then age", async () => {
+        await store.createBatch([
+          { description: "low", priority: 9 },
+          { description: "high-old", priority: 1 },
+          { description: "mid", priority: 5 },
+          { description: "high-new", priority: 1 },
+        ]);
+        expect((await store.peekNext())?.id).toBe("task-002");
+        const order: string[] = [];
+        for (;;) {
+          const t = await store.claimNext({ workerId: "w" });
+          if (!t) break;
+          order.push(t.id);
+        }
+        expect(order).toEqual(["task-002", "task-004", "task-003", "task-001"]);
+      });
+
+      it("skips tasks whose dependencies are not completed, and frees them on completion", async () => {
+        const a = await add("a", { priority: 9 });
+        const b = await add("b", { priority: 1, depends_on: [a.id] });
+        expect((await store.peekNext())?.id).toBe(a.id);
+        expect((await store.stats()).blocked).toBe(1);
+        const err = await rejection(store.start(b.id, { workerId: "w" }), "invalid_transition");
+        expect(err.message).toMatch(/waits for task-001/);
+        const claimed = await store.claimNext({ workerId: "w" });
+        expect(claimed?.id).toBe(a.id);
+        expect(await store.claimNext({ workerId: "w" })).toBeNull();
+        await store.complete(a.id, "ok");
+        expect((await store.peekNext())?.id).toBe(b.id);
+        expect((await store.stats()).blocked).toBe(0);
+        // Taking the dependency back out of "completed" blocks its dependent again.
+        await store.retry(a.id, "redo");
+        expect((await store.peekNext())?.id).toBe(a.id);
+        expect((await store.stats()).blocked).toBe(1);
+      });
+
+      it("a task may depend on a completed task and is eligible at once", async () => {
+        const a = await add("a");
+        await store.complete(a.id, "ok");
+        const b = await add("b", { depends_on: [a.id] });
+        expect((await store.peekNext())?.id).toBe(b.id);
+      });
+
+      it("claims atomically: concurrent claims never get the same task", async () => {
+        await store.createBatch(Array.from({ length: 20 }, (_, i) => ({ description: `t${i}` })));
+        const second = await another();
+        const claims = await Promise.all(
+          Array.from({ length: 40 }, (_, i) => (i % 2 ? store : second).claimNext({ workerId: `w${i}` })),
+        );
+        const ids = claims.filter((t): t is Task => t !== null).map((t) => t.id);
+        expect(ids).toHaveLength(20);
+        expect(new Set(ids).size).toBe(20);
+      });
+
+      it("records attempt, start time, worker and lease", async () => {
+        await add("a");
+        const before = Date.now();
+        const t = await store.claimNext({ workerId: "worker-7", leaseMs: 60_000 });
+        expect(t).toMatchObject({ status: "in_progress", attempts: 1, claimed_by: "worker-7" });
+        const lease = Date.parse(t?.lease_expires_at ?? "");
+        expect(lease).toBeGreaterThanOrEqual(before + 60_000 - 5);
+        expect(lease).toBeLessThanOrEqual(Date.now() + 60_000 + 5);
+        expect(await store.get("task-001")).toEqual(t);
+      });
+
+      it("renews a lease only for its holder", async () => {
+        await add("a");
+        const t = (await store.claimNext({ workerId: "w1", leaseMs: 1_000 })) as Task;
+        const renewed = await store.renewLease(t.id, { workerId: "w1", leaseMs: 120_000 });
+        expect(Date.parse(renewed.lease_expires_at ?? "")).toBeGreaterThan(
+          Date.parse(t.lease_expires_at ?? ""),
+        );
+        await rejection(store.renewLease(t.id, { workerId: "w2", leaseMs: 1_000 }), "conflict");
+      });
+    });
+
+    describe("transitions", () => {
+      it("start → complete, with the result kept", async () => {
+        const t = await add("a");
+        const started = await store.start(t.id, { workerId: "me" });
+        expect(started).toMatchObject({ status: "in_progress", attempts: 1 });
+        const done = await store.complete(t.id, "the haiku");
+        expect(done).toMatchObject({
+          status: "completed",
+          result: "the haiku",
+          claimed_by: null,
+          lease_expires_at: null,
+        });
+        expect(done.completed_at).not.toBeNull();
+      });
+
+      it("completes straight from pending (the brief's flow) and fails from pending", async () => {
+        await store.createBatch([{ description: "a" }, { description: "b" }]);
+        expect((await store.complete("task-001", "r")).status).toBe("completed");
+        expect(await store.fail("task-002", "no")).toMatchObject({ status: "failed", failure_reason: "no" });
+      });
+
+      it.each([
+        ["start", "completed", /completed.*retry_task/],
+        ["start", "in_progress", /in_progress/],
+        ["complete", "completed", /already completed/],
+        ["complete", "failed", /failed.*retry_task/],
+        ["fail", "failed", /already failed/],
+        ["fail", "completed", /completed/],
+        ["retry", "pending", /pending/],
+        ["release", "pending", /pending/],
+      ] as const)(
+        "refuses %s from %s, naming the status, and changes nothing",
+        async (action, from, message) => {
+          const t = await add("a");
+          if (from === "completed") await store.complete(t.id, "r");
+          if (from === "failed") await store.fail(t.id, "r");
+          if (from === "in_progress") await store.start(t.id, { workerId: "w" });
+          const before = await snapshot();
+          const call = {
+            start: () => store.start(t.id, { workerId: "w2" }),
+            complete: () => store.complete(t.id, "again"),
+            fail: () => store.fail(t.id, "again"),
+            retry: () => store.retry(t.id, "again"),
+            release: () => store.release(t.id),
+          }[action];
+          const error = await rejection(call(), "invalid_transition");
+          expect(error.message).toContain(t.id);
+          expect(error.message).toMatch(message);
+          expect(await snapshot()).toEqual(before);
+        },
+      );
+
+      it("unknown ids are not_found for every single-task operation", async () => {
+        await add("a");
+        await rejection(store.start("task-404", { workerId: "w" }), "not_found");
+        await rejection(store.complete("task-404", "r"), "not_found");
+        await rejection(store.fail("task-404", "r"), "not_found");
+        await rejection(store.retry("task-404", "r"), "not_found");
+        await rejection(store.release("task-404"), "not_found");
+      });
+
+      it("retry keeps every feedback with its source and attempt, then fails at max attempts", async () => {
+        const t = await add("a", { max_attempts: 2 });
+        await store.claimNext({ workerId: "w" });
+        const r1 = await store.retry(t.id, "use fewer syllables", { source: "verifier" });
+        expect(r1).toMatchObject({ status: "pending", attempts: 1 });
+        await store.claimNext({ workerId: "w" });
+        const r2 = await store.retry(t.id, "still too long");
+        expect(r2.status).toBe("failed");
+        expect(r2.failure_reason).toBe("Max attempts (2) reached");
+        expect(r2.feedback.map((f) => [f.text, f.source, f.attempt])).toEqual([
+          ["use fewer syllables", "verifier", 1],
+          ["still too long", "user", 2],
+        ]);
+      });
+
+      it("retry from completed or failed queues the task again; empty feedback adds none", async () => {
+        await store.createBatch([{ description: "a" }, { description: "b" }]);
+        await store.start("task-001", { workerId: "w" });
+        await store.complete("task-001", "r");
+        await store.start("task-002", { workerId: "w" });
+        await store.fail("task-002", "broke");
+        const a = await store.retry("task-001", "");
+        const b = await store.retry("task-002", "try again");
+        expect(a).toMatchObject({ status: "pending", result: null, feedback: [] });
+        expect(b).toMatchObject({ status: "pending", failure_reason: null });
+        expect(b.feedback).toHaveLength(1);
+      });
+
+      it("a worker cannot finish a task another worker holds", async () => {
+        await add("a");
+        await store.claimNext({ workerId: "w1" });
+        const error = await rejection(store.complete("task-001", "r", { workerId: "w2" }), "conflict");
+        expect(error.message).toMatch(/w1/);
+        await rejection(store.fail("task-001", "r", { workerId: "w2" }), "conflict");
+        expect((await store.complete("task-001", "r", { workerId: "w1" })).status).toBe("completed");
+      });
+
+      it("release gives the attempt back and leaves a note", async () => {
+        await add("a");
+        await store.claimNext({ workerId: "w1" });
+        const t = await store.release("task-001", { workerId: "w1", note: "run cancelled" });
+        expect(t).toMatchObject({ status: "pending", attempts: 0, claimed_by: null });
+        expect(t.feedback.at(-1)).toMatchObject({ text: "run cancelled", source: "system" });
+      });
+
+      it("completeBatch is all or nothing", async () => {
+        await store.createBatch([{ description: "a" }, { description: "b" }, { description: "c" }]);
+        await store.fail("task-003", "x");
+        const before = await snapshot();
+        await rejection(store.completeBatch(["task-001", "task-404"], "r"), "not_found");
+        await rejection(store.completeBatch(["task-001", "task-003"], "r"), "invalid_transition");
+        await rejection(store.completeBatch(["task-001", "task-001"], "r"), "invalid_input");
+        expect(await snapshot()).toEqual(before);
+        const done = await store.completeBatch(["task-001", "task-002"], "same");
+        expect(done.map((t) => t.status)).toEqual(["completed", "completed"]);
+      });
+    });
+
+    describe("leases", () => {
+      it("an expired lease puts the task back in line with a note", async () => {
+        await add("a");
+        await store.claimNext({ workerId: "dead-worker", leaseMs: 30 });
+        await vi.waitFor(
+          async () => {
+            const expired = await store.expireLeases();
+            expect(expired.map((t) => t.id)).toEqual(["task-001"]);
+          },
+          { timeout: 5_000, interval: 20 },
+        );
+        const t = await store.get("task-001");
+        expect(t).toMatchObject({ status: "pending", attempts: 1, claimed_by: null, lease_expires_at: null });
+        expect(t.feedback.at(-1)?.text).toMatch(/dead-worker/);
+      });
+
+      it("an expired lease on the last attempt fails the task", async () => {
+        await add("a", { max_attempts: 1 });
+        await store.claimNext({ workerId: "dead-worker", leaseMs: 30 });
+        await vi.waitFor(async () => expect(await store.expireLeases()).toHaveLength(1), {
+          timeout: 5_000,
+          interval: 20,
+        });
+        const t = await store.get("task-001");
+        expect(t.status).toBe("failed");
+        expect(t.failure_reason).toMatch(/Max attempts \(1\) reached/);
+      });
+
+      it("a claim takes over a task whose lease expired", async () => {
+        await add("a");
+        await store.claimNext({ workerId: "dead-worker", leaseMs: 30 });
+        const taken = await vi.waitFor(
+          async () => {
+            const t = await store.claimNext({ workerId: "live-worker" });
+            expect(t).not.toBeNull();
+            return t as Task;
+          },
+          { timeout: 5_000, interval: 20 },
+        );
+        expect(taken).toMatchObject({ id: "task-001", attempts: 2, claimed_by: "live-worker" });
+        await rejection(store.complete("task-001", "late", { workerId: "dead-worker" }), "conflict");
+      });
+    });
+
+    describe("bulk operations and stats", () => {
+      it("reports counts, rates and average attempts", async () => {
+        expect(await store.stats()).toMatchObject({
+          total: 0,
+          completion_rate: 0,
+          failure_rate: 0,
+          average_attempts: 0,
+        });
+        await store.createBatch([
+          { description: "a" },
+          { description: "b" },
+          { description: "c" },
+          { description: "d" },
+        ]);
+        await store.claimNext({ workerId: "w" });
+        await store.complete("task-001", "ok");
+        await store.claimNext({ workerId: "w" });
+        await store.fail("task-002", "no");
+        await store.claimNext({ workerId: "w" });
+        expect(await store.stats()).toEqual({
+          total: 4,
+          pending: 1,
+          in_progress: 1,
+          completed: 1,
+          failed: 1,
+          blocked: 0,
+          completion_rate: 0.25,
+          failure_rate: 0.25,
+          average_attempts: 0.75,
+        });
+      });
+
+      it("clearCompleted deletes completed tasks only, and their dependents stay eligible", async () => {
+        const a = await add("a");
+        await add("b", { depends_on: [a.id] });
+        await add("c");
+        await store.complete(a.id, "ok");
+        expect(await store.clearCompleted()).toBe(1);
+        expect(await store.clearCompleted()).toBe(0);
+        await rejection(store.get(a.id), "not_found");
+        expect((await store.peekNext())?.id).toBe("task-002");
+        // Ids are never reused after a delete.
+        expect((await add("d")).id).toBe("task-004");
+        // After a reset the deleted dependency still counts as satisfied.
+        await store.resetAll();
+        expect((await store.peekNext())?.id).toBe("task-002");
+      });
+
+      it("resetAll puts every task back to a fresh pending, dependencies blocking again", async () => {
+        const a = await add("a");
+        await add("b", { depends_on: [a.id] });
+        await store.claimNext({ workerId: "w" });
+        await store.complete(a.id, "ok");
+        await store.claimNext({ workerId: "w" });
+        await store.retry("task-002", "feedback");
+        expect(await store.resetAll()).toBe(2);
+        const tasks = (await store.list()).tasks;
+        for (const t of tasks) {
+          expect(t).toMatchObject({
+            status: "pending",
+            attempts: 0,
+            result: null,
+            feedback: [],
+            claimed_by: null,
+          });
+        }
+        expect(await store.stats()).toMatchObject({ pending: 2, blocked: 1, average_attempts: 0 });
+        expect((await store.peekNext())?.id).toBe(a.id);
+      });
+
+      it("completes ids by prefix, newest first", async () => {
+        await store.createBatch(Array.from({ length: 12 }, (_, i) => ({ description: `t${i}` })));
+        expect(await store.completeIds("task-01")).toEqual(["task-012", "task-011", "task-010"]);
+        expect(await store.completeIds("task-", 2)).toEqual(["task-012", "task-011"]);
+        expect(await store.completeIds("nope")).toEqual([]);
+      });
+    });
+
+    describe("durability and change feed", () => {
+      it("what was acknowledged is there for another store object", async () => {
+        await store.createBatch([{ description: "a" }, { description: "b" }]);
+        await store.complete("task-002", "kept");
+        const other = await another();
+        expect((await other.get("task-002")).result).toBe("kept");
+        expect((await other.stats()).total).toBe(2);
+      });
+
+      it("reports its own changes at once", async () => {
+        const events: ChangeEvent[] = [];
+        const off = store.onChange((e) => events.push(e));
+        await add("a");
+        await store.complete("task-001", "r");
+        off();
+        await add("b");
+        expect(events.map((e) => [e.kind, e.taskIds, e.remote])).toEqual([
+          ["created", ["task-001"], false],
+          ["updated", ["task-001"], false],
+        ]);
+      });
+
+      it("reports changes made through another store object within a second", async () => {
+        const other = await another();
+        const events: ChangeEvent[] = [];
+        store.onChange((e) => events.push(e));
+        const started = Date.now();
+        await other.create({ description: "from elsewhere" });
+        await vi.waitFor(() => expect(events.some((e) => e.kind === "created" && e.remote)).toBe(true), {
+          timeout: 1_000,
+          interval: 10,
+        });
+        expect(Date.now() - started).toBeLessThan(1_000);
+        const created = events.find((e) => e.kind === "created");
+        expect(created?.taskIds).toEqual(["task-001"]);
+        await other.complete("task-001", "done elsewhere");
+        await vi.waitFor(
+          () =>
+            expect(events.some((e) => e.kind === "updated" && e.taskIds?.includes("task-001"))).toBe(true),
+          { timeout: 1_000, interval: 10 },
+        );
+        await other.resetAll();
+        await vi.waitFor(
+          () => expect(events.some((e) => e.kind === "reset" && e.taskIds === null)).toBe(true),
+          {
+            timeout: 1_000,
+            interval: 10,
+          },
+        );
+      });
+    });
+  });
+}
