@@ -2,10 +2,14 @@
  * `npm run bench [-- name …]`: every benchmark, or those named. Benchmarks measure and print
  * figures (with ratios against baselines measured in the same run); they assert nothing.
  */
+import { runMcpStdioBench } from "./mcp-stdio.js";
 import { benchSqliteStore } from "./store-sqlite.js";
 
 const BENCHES: Record<string, () => Promise<void>> = {
   sqlite: benchSqliteStore,
+  mcp: async () => {
+    await runMcpStdioBench();
+  },
 };
 
 const wanted = process.argv.slice(2);

@@ -4,7 +4,7 @@
  * in the same run (noop-server.ts); cold start to the first answer; and the size of tools/list.
  * Prints its figures and returns them; asserts nothing.
  *
- *   npm run bench            (wired by bench/index.ts)
+ *   npm run bench -- mcp
  *   node dist-bench/bench/mcp-stdio.js
  */
 import { spawn } from "node:child_process";
@@ -16,6 +16,7 @@ import { Client as ClientV2 } from "@modelcontextprotocol/client";
 import { StdioClientTransport as StdioClientTransportV2 } from "@modelcontextprotocol/client/stdio";
 import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport as StdioClientTransportV1 } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { heading, report } from "./util.js";
 
 const RALPH = fileURLToPath(new URL("../src/cli.js", import.meta.url));
 const NOOP = fileURLToPath(new URL("./noop-server.js", import.meta.url));
@@ -205,22 +206,23 @@ export async function runMcpStdioBench(options: McpStdioBenchOptions = {}): Prom
     inFlight: options.inFlight ?? 16,
     coldStarts: options.coldStarts ?? 9,
   };
-  const print = (line: string) => process.stdout.write(`${line}\n`);
   const dir = mkdtempSync(join(tmpdir(), "ralph-bench-mcp-"));
   try {
-    print(`\nMCP over stdio (ralph-mcp vs a no-op server on the same SDK)`);
+    heading("MCP over stdio, ralph-mcp against a no-op server on the same SDK (issue 3)");
     const addTask = {} as McpStdioBenchResult["addTask"];
     for (const era of ["legacy", "modern"] as const) {
       addTask[era] = await throughput(era, dir, o);
-      const label = era === "legacy" ? "2025-era client (SDK 1.x)" : "2026-07-28 client (SDK v2)";
+      const label = era === "legacy" ? "2025-era client" : "2026-07-28 client";
       for (const [what, t] of [
         ["sequential", addTask[era].sequential],
         [`${o.inFlight} in flight`, addTask[era].concurrent],
       ] as const) {
-        print(
-          `  add_task, ${label}, ${what}: ${t.ralph.toFixed(0)} calls/s; no-op ${t.noop.toFixed(0)} calls/s; ` +
-            `ratio ${t.ratio.toFixed(2)}${t.ralphCpuUs === undefined ? "" : `; server CPU per call ${t.ralphCpuUs.toFixed(0)} µs vs ${t.noopCpuUs?.toFixed(0)} µs`}`,
-        );
+        const cpu =
+          t.ralphCpuUs === undefined
+            ? undefined
+            : `server CPU ${t.ralphCpuUs.toFixed(0)} vs ${t.noopCpuUs?.toFixed(0)} µs/call`;
+        report(`add_task, ${label}, ${what}`, t.ralph, "calls/s", `no-op ${t.noop.toFixed(0)} calls/s`);
+        report(`add_task, ${label}, ${what}: ratio to no-op`, t.ratio, "×", cpu);
       }
     }
 
@@ -240,16 +242,15 @@ export async function runMcpStdioBench(options: McpStdioBenchOptions = {}): Prom
       noop: median(noop),
       bareNode: median(bare),
     };
-    print(
-      `  cold start to the first answer (median of ${o.coldStarts}): ${coldStartMs.ralphExistingDb.toFixed(0)} ms ` +
-        `(new database: ${coldStartMs.ralphFreshDb.toFixed(0)} ms); no-op server ${coldStartMs.noop.toFixed(0)} ms; ` +
-        `bare node ${coldStartMs.bareNode.toFixed(0)} ms`,
-    );
+    report("cold start to the first answer", coldStartMs.ralphExistingDb, "ms", `median of ${o.coldStarts}`);
+    report("cold start to the first answer, new database", coldStartMs.ralphFreshDb, "ms");
+    report("cold start of the no-op server on the same SDK", coldStartMs.noop, "ms");
+    report("cold start of node itself (node -e 0)", coldStartMs.bareNode, "ms");
 
     const client = await connect("legacy", RALPH, join(dir, "list.db"));
     const toolsListBytes = Buffer.byteLength(JSON.stringify(await client.listTools()));
     await client.close();
-    print(`  tools/list: ${toolsListBytes} bytes`);
+    report("tools/list size", toolsListBytes, "bytes", "aim: at most 8 KB");
     return { addTask, coldStartMs, toolsListBytes };
   } finally {
     rmSync(dir, { recursive: true, force: true });
