@@ -15,10 +15,10 @@ import {
 } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { ValidationError } from "../domain/errors.js";
 import { SERVER_NAME } from "../mcp/identity.js";
+import { cliPath } from "../package-root.js";
 
 export const CLIENTS = ["claude-desktop", "claude-code"] as const;
 export type Client = (typeof CLIENTS)[number];
@@ -68,7 +68,7 @@ export function serverEntry(options: {
   npx?: boolean;
   db?: string | undefined;
 }): ServerEntry {
-  const cli = fileURLToPath(new URL("../cli.js", import.meta.url));
+  const cli = cliPath();
   const viaNpx = options.npx === true || cli.includes(`${sep}_npx${sep}`);
   const entry: ServerEntry = viaNpx
     ? { command: "npx", args: ["-y", "ralph-mcp"] }

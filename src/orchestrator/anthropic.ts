@@ -4,8 +4,11 @@
  * ANTHROPIC_BASE_URL itself; options given here win. Its own retries (429, 5xx, connection errors,
  * with back-off and retry-after) stay on; `maxRetries` sets how many.
  */
-import Anthropic from "@anthropic-ai/sdk";
+import type Anthropic from "@anthropic-ai/sdk";
 import type { TokenUsage } from "../domain/run.js";
+
+type Sdk = typeof Anthropic;
+let sdk: Sdk | undefined;
 
 export interface AnthropicClientOptions {
   apiKey?: string | null | undefined;
@@ -14,13 +17,33 @@ export interface AnthropicClientOptions {
   timeoutMs: number;
 }
 
-export function createAnthropicClient(options: AnthropicClientOptions): Anthropic {
-  return new Anthropic({
-    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
-    ...(options.baseURL ? { baseURL: options.baseURL } : {}),
-    maxRetries: options.maxRetries,
-    timeout: options.timeoutMs,
-  });
+/**
+ * The client, made on first use. Importing the SDK takes ~300 ms (hundreds of modules), which
+ * neither the MCP server's start (a client waits for its first answer) nor a run with a command
+ * executor should pay.
+ */
+export class LazyAnthropicClient {
+  private client: Promise<Anthropic> | undefined;
+
+  constructor(private readonly options: AnthropicClientOptions) {}
+
+  get(): Promise<Anthropic> {
+    this.client ??= import("@anthropic-ai/sdk").then(({ default: Sdk }) => {
+      sdk = Sdk;
+      const { apiKey, baseURL, maxRetries, timeoutMs } = this.options;
+      return new Sdk({
+        ...(apiKey ? { apiKey } : {}),
+        ...(baseURL ? { baseURL } : {}),
+        maxRetries,
+        timeout: timeoutMs,
+      });
+    });
+    return this.client;
+  }
+}
+
+export function createAnthropicClient(options: AnthropicClientOptions): LazyAnthropicClient {
+  return new LazyAnthropicClient(options);
 }
 
 /** Usage of one answer: cache writes and reads count as input tokens (priced at the input rate). */
@@ -35,7 +58,8 @@ export function usageOf(message: { usage?: unknown }): TokenUsage {
 
 export function isAbort(error: unknown): boolean {
   return (
-    error instanceof Anthropic.APIUserAbortError || (error instanceof Error && error.name === "AbortError")
+    (sdk !== undefined && error instanceof sdk.APIUserAbortError) ||
+    (error instanceof Error && error.name === "AbortError")
   );
 }
 
@@ -43,6 +67,10 @@ export function isAbort(error: unknown): boolean {
 export function describeApiError(error: unknown, context: { client: Anthropic; model: string }): string {
   const where = context.client.baseURL;
   const retries = context.client.maxRetries;
+  const Anthropic = sdk; // loaded: an error from the SDK means the client was made
+  if (Anthropic === undefined) {
+    return `Calling the Anthropic API failed: ${error instanceof Error ? error.message : String(error)}.`;
+  }
   const after = retries > 0 ? ` (after ${retries} ${retries === 1 ? "retry" : "retries"})` : "";
   if (error instanceof Anthropic.APIConnectionTimeoutError) {
     return `The Anthropic API at ${where} did not answer in time${after}.`;

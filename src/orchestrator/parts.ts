@@ -1,6 +1,5 @@
 /** The executor and verifier an OrchestratorOptions names. */
-import type Anthropic from "@anthropic-ai/sdk";
-import { createAnthropicClient } from "./anthropic.js";
+import { createAnthropicClient, type LazyAnthropicClient } from "./anthropic.js";
 import { ConfigError, check } from "./config.js";
 import { AnthropicExecutor } from "./executors/anthropic.js";
 import { CommandExecutor } from "./executors/command.js";
@@ -18,7 +17,7 @@ export interface PartsContext {
   cwd?: string | undefined;
 }
 
-function client(options: OrchestratorOptions): Anthropic {
+function client(options: OrchestratorOptions): LazyAnthropicClient {
   return createAnthropicClient({
     apiKey: options.apiKey,
     baseURL: options.baseURL,

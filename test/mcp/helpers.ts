@@ -1,6 +1,6 @@
 /**
  * Real clients for the MCP tests: the 2025-era SDK (1.x) Client and the current v2 Client pinned
- * to 2026-07-28, over real stdio to `node dist/cli.js` (built by `npm test`), or in-process over
+ * to 2026-07-28, over real stdio to `node dist/bin/ralph-mcp.js` (built by `npm test`), or in-process over
  * linked in-memory transports through the same serveStdio entry and createServer factory.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -18,7 +18,7 @@ import { openSqliteStore } from "../../src/store/sqlite/store.js";
 import type { TaskStore } from "../../src/store/types.js";
 import { ListenTap } from "../../src/transports/listen-tap.js";
 
-export const CLI = resolve(import.meta.dirname, "../../dist/cli.js");
+export const CLI = resolve(import.meta.dirname, "../../dist/bin/ralph-mcp.js");
 export const MODERN = "2026-07-28";
 
 export function assertBuilt(): void {

@@ -1,5 +1,5 @@
 /**
- * `ralph-mcp run` end to end through the built CLI (dist/cli.js) with a command executor: output,
+ * `ralph-mcp run` end to end through the built CLI (dist/bin/ralph-mcp.js) with a command executor: output,
  * summary, exit codes, Ctrl-C/SIGTERM, and two processes sharing one store.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
@@ -11,7 +11,7 @@ import type { SqliteTaskStore } from "../../src/store/sqlite/store.js";
 import { isAlive, makeDir, makeStore, sq, type TestDir, waitFor } from "./helpers.js";
 
 const root = join(import.meta.dirname, "..", "..");
-const cli = join(root, "dist", "cli.js");
+const cli = join(root, "dist", "bin", "ralph-mcp.js");
 const fixtures = join(import.meta.dirname, "fixtures");
 
 function newestSource(path: string): number {

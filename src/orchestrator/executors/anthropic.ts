@@ -4,11 +4,11 @@
  */
 import type Anthropic from "@anthropic-ai/sdk";
 import { LIMITS } from "../../domain/task.js";
-import { describeApiError, isAbort, malformed, usageOf } from "../anthropic.js";
+import { describeApiError, isAbort, type LazyAnthropicClient, malformed, usageOf } from "../anthropic.js";
 import type { ExecutionRequest, ExecutionResult, Executor } from "../types.js";
 
 export interface AnthropicExecutorOptions {
-  client: Anthropic;
+  client: LazyAnthropicClient;
   model: string;
   maxTokens: number;
   systemPrompt?: string | null | undefined;
@@ -23,7 +23,8 @@ export class AnthropicExecutor implements Executor {
   }
 
   async execute(request: ExecutionRequest, signal: AbortSignal): Promise<ExecutionResult> {
-    const { client, model } = this.options;
+    const { model } = this.options;
+    const client = await this.options.client.get();
     let message: Anthropic.Message;
     try {
       message = await client.messages.create(

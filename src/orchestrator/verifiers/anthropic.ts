@@ -6,7 +6,7 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import { z } from "zod";
 import { LIMITS } from "../../domain/task.js";
-import { describeApiError, isAbort, malformed, usageOf } from "../anthropic.js";
+import { describeApiError, isAbort, type LazyAnthropicClient, malformed, usageOf } from "../anthropic.js";
 import { type Verdict, type VerificationRequest, type Verifier, VerifierError } from "../types.js";
 
 export const VERDICT_TOOL = "record_verdict";
@@ -46,7 +46,7 @@ const TOOL: Anthropic.Tool = {
 };
 
 export interface AnthropicVerifierOptions {
-  client: Anthropic;
+  client: LazyAnthropicClient;
   model: string;
   minConfidence: number;
 }
@@ -76,7 +76,8 @@ export class AnthropicVerifier implements Verifier {
   }
 
   async verify(request: VerificationRequest, signal: AbortSignal): Promise<Verdict> {
-    const { client, model, minConfidence } = this.options;
+    const { model, minConfidence } = this.options;
+    const client = await this.options.client.get();
     let message: Anthropic.Message;
     try {
       message = await client.messages.create(
