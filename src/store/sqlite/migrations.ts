@@ -42,7 +42,6 @@ CREATE TABLE tasks (
 CREATE INDEX tasks_ready ON tasks (priority, seq) WHERE status = 'pending' AND unmet_deps = 0;
 CREATE INDEX tasks_status ON tasks (status, seq);
 CREATE INDEX tasks_blocked ON tasks (seq) WHERE status = 'pending' AND unmet_deps > 0;
-CREATE INDEX tasks_lease ON tasks (lease_expires_at) WHERE status = 'in_progress';
 
 CREATE TABLE task_deps (
   task_seq INTEGER NOT NULL,

@@ -140,6 +140,7 @@ export class SqliteTaskStore implements TaskStore {
   private flushScheduled = false;
   private closed = false;
   private commitsSincePrune = 0;
+  private lastExpiryCheck = 0;
 
   private readonly listeners = new Set<ChangeListener>();
   private pollTimer: NodeJS.Timeout | null = null;
@@ -220,7 +221,9 @@ export class SqliteTaskStore implements TaskStore {
         "SELECT * FROM tasks INDEXED BY tasks_ready WHERE status = 'pending' AND unmet_deps = 0 ORDER BY priority, seq LIMIT 1",
       ),
       expired: db.prepare<[string], Row>(
-        "SELECT * FROM tasks INDEXED BY tasks_lease WHERE status = 'in_progress' AND lease_expires_at <= ? ORDER BY lease_expires_at LIMIT 100",
+        // In-progress tasks are few (one per worker): scanning them beats keeping a lease index
+        // up to date on every claim and completion.
+        "SELECT * FROM tasks INDEXED BY tasks_status WHERE status = 'in_progress' AND lease_expires_at <= ? LIMIT 100",
       ),
       insert: db.prepare(
         `INSERT INTO tasks (description, criteria, priority, max_attempts, status, depends_on, tags,
@@ -553,7 +556,11 @@ export class SqliteTaskStore implements TaskStore {
     const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     return this.write((changes) => {
       const now = Date.now();
-      this.expireDue(now, changes);
+      // Leases are recovered with a second's precision: looking on every claim would cost a scan.
+      if (now - this.lastExpiryCheck >= 1_000) {
+        this.lastExpiryCheck = now;
+        this.expireDue(now, changes);
+      }
       const row = this.stmt.next.get();
       if (!row) return null;
       return this.save(

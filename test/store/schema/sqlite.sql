@@ -9,9 +9,6 @@ CREATE INDEX task_deps_by_dep ON task_deps (dep_seq, task_seq);
 -- index tasks_blocked
 CREATE INDEX tasks_blocked ON tasks (seq) WHERE status = 'pending' AND unmet_deps > 0;
 
--- index tasks_lease
-CREATE INDEX tasks_lease ON tasks (lease_expires_at) WHERE status = 'in_progress';
-
 -- index tasks_ready
 CREATE INDEX tasks_ready ON tasks (priority, seq) WHERE status = 'pending' AND unmet_deps = 0;
 
