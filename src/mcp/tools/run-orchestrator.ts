@@ -115,21 +115,28 @@ function started(run: Run): string {
   );
 }
 
-/** Progress notifications for this request, when its client asked for them. */
-function progressFor(req: ServerContext): { send(message: string): void; end(): void } {
+/**
+ * Progress notifications for this request, when its client asked for them: sent one after another
+ * (progress must increase as the client sees it), and all out before the result (`end()`), which a
+ * client may take as the end of the request's notifications.
+ */
+function progressFor(req: ServerContext): { send(message: string): void; end(): Promise<void> } {
   const token = req.mcpReq._meta?.progressToken;
   let progress = 0;
   let ended = token === undefined;
+  let sent = Promise.resolve();
   return {
     send(message) {
       if (ended) return;
       progress += 1;
-      req.mcpReq
-        .notify({ method: "notifications/progress", params: { progressToken: token, progress, message } })
+      const params = { progressToken: token, progress, message };
+      sent = sent
+        .then(() => req.mcpReq.notify({ method: "notifications/progress", params }))
         .catch((error) => log.debug({ err: error }, "progress not sent"));
     },
     end() {
       ended = true;
+      return sent;
     },
   };
 }
@@ -182,9 +189,8 @@ export function registerRunOrchestrator(
       let stop = () => {};
       const finish = (run: Run) => {
         stop();
-        progress.end();
         signal.removeEventListener("abort", onAbort);
-        resolve(run);
+        void progress.end().then(() => resolve(run));
       };
       const onAbort = () => {
         if (last) finish(last);
@@ -237,7 +243,7 @@ export function registerRunOrchestrator(
           return reply(run, started(run));
         }
         const final = await handle.done;
-        progress.end();
+        await progress.end();
         return reply(final, describeRun(final));
       }
 
