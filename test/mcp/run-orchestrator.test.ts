@@ -304,6 +304,15 @@ describe("background runs (wait: false)", () => {
       result: "gated answer to task-001",
     });
 
+    // A change to the queue is not a change to the run.
+    await client.subscribeResource({ uri: "task://queue" });
+    const mark = updates.seen.length;
+    const queueUpdated = updates.after(mark, "task://queue");
+    await ok(client, "add_task", { description: "later" });
+    await queueUpdated;
+    await call(client, "list_tasks"); // a round trip: anything sent with that update has arrived
+    expect(updates.seen.slice(mark)).not.toContain(RUN_1);
+
     // Following a run that has ended answers at once with its stats.
     const followed = await call(client, "run_orchestrator", { run_id: "run-001" });
     expect(followed.structured).toMatchObject({ run_id: "run-001", status: "finished", completed: 1 });
@@ -368,7 +377,7 @@ describe("background runs (wait: false)", () => {
     expect(await ended).toMatchObject({ status: "finished", stats: { completed: 1 } });
   });
 
-  it("a run of another server process: read from the store, followed by subscription, cancelled by request", async () => {
+  it("a run of another server process: read from the store, followed by subscribe and listen, cancelled by request", async () => {
     const s = setup();
     const env = { RALPH_EXECUTOR_COMMAND: command(TREE, s.dir) };
     const owner = await v1(s, env, "owner");
@@ -389,12 +398,23 @@ describe("background runs (wait: false)", () => {
       () => readRun(other),
       (r) => r.status !== "running",
     );
+    // A 2026-07-28 client of a third process listens to the same run.
+    const modern = await v2(s, env, "modern-watcher");
+    const modernUpdates = updatesOf(modern);
+    const listen = await modern.listen({ resourceSubscriptions: [RUN_1] });
+    cleanups.push(() => listen.close());
+    const modernHeardEnd = modernUpdates.until(
+      RUN_1,
+      () => readRun(modern),
+      (r) => r.status !== "running",
+    );
 
     // The owner acts on the cancel request at its next heartbeat; with wait, the reply is the end.
     const cancelled = await call(other, "run_orchestrator", { run_id: "run-001", cancel: true });
     expect(cancelled.isError, cancelled.text).toBe(false);
     expect(cancelled.structured).toMatchObject({ run_id: "run-001", status: "cancelled" });
     expect((await heardEnd).status).toBe("cancelled");
+    expect((await modernHeardEnd).status).toBe("cancelled");
     await expectGone(pids);
     expect(await task(other, "task-001")).toMatchObject({ status: "pending", attempts: 0 });
   });
