@@ -39,8 +39,14 @@ export const TASK_URI_PREFIX = "task://tasks/";
 
 export const taskUri = (id: string): string => `${TASK_URI_PREFIX}${id}`;
 
+/** Runs (`task://runs/{id}`) change apart from the queue: their updates come from the run registry. */
+export const RUN_URI_PREFIX = "task://runs/";
+
+export const runUri = (id: string): string => `${RUN_URI_PREFIX}${id}`;
+
 /** Whether tasks changing can have touched the resource at `uri`. */
 export function affects(taskIds: string[] | null, uri: string): boolean {
+  if (uri.startsWith(RUN_URI_PREFIX)) return false;
   if (!uri.startsWith(TASK_URI_PREFIX)) return true;
   return taskIds === null || taskIds.includes(uri.slice(TASK_URI_PREFIX.length));
 }

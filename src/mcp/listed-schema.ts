@@ -2,11 +2,13 @@
  * Every byte of a tool's schemas is in each client's tools/list, and often in a model's context.
  * `listed()` wraps a zod schema so validation is zod's own while the JSON Schema clients see
  * drops what carries no meaning for them: `$schema`, `additionalProperties: {}` and
- * `propertyNames: {type: "string"}` (true of any object anyway), the ±2^53 bounds zod puts on every integer, and, for output schemas,
+ * `propertyNames: {type: "string"}` (true of any object anyway), the ±2^53 bounds zod puts on every integer,
+ * `anyOf` of bare types (a nullable object) written as one type list (`type: ["object", "null"]`), and, for output schemas,
  * `required` and `additionalProperties: false`, which only matter to the server's own check (every
  * result is still validated against the full zod schema before it is sent). `terse` names
  * top-level properties whose items repeat a schema listed elsewhere (add_tasks_batch's tasks are
- * add_task's arguments): their items are listed by shape only (names, types, required).
+ * add_task's arguments, as its description says): their items are listed by type and required
+ * fields only, and validated in full.
  */
 import type { StandardSchemaWithJSON } from "@modelcontextprotocol/server";
 import type { z } from "zod";
@@ -18,12 +20,33 @@ function canonicalString(value: unknown): boolean {
   return JSON.stringify(value) === '{"type":"string"}';
 }
 
+/** The types of an `anyOf` whose branches are all bare `{type: "…"}`, else null. */
+function bareTypes(value: unknown): string[] | null {
+  if (!Array.isArray(value) || value.length === 0) return null;
+  const types: string[] = [];
+  for (const branch of value) {
+    if (!branch || typeof branch !== "object") return null;
+    const keys = Object.keys(branch);
+    const type = (branch as Json).type;
+    if (keys.length !== 1 || typeof type !== "string") return null;
+    types.push(type);
+  }
+  return types;
+}
+
 function tidy(node: unknown, output: boolean): unknown {
   if (Array.isArray(node)) return node.map((item) => tidy(item, output));
   if (!node || typeof node !== "object") return node;
   const out: Json = {};
   for (const [key, value] of Object.entries(node as Json)) {
     if (key === "$schema") continue;
+    if (key === "anyOf" && !("type" in (node as Json))) {
+      const types = bareTypes(tidy(value, output));
+      if (types) {
+        out.type = types;
+        continue;
+      }
+    }
     if (key === "propertyNames" && canonicalString(value)) continue;
     if (key === "additionalProperties") {
       if (value && typeof value === "object" && Object.keys(value).length === 0) continue;
@@ -37,17 +60,15 @@ function tidy(node: unknown, output: boolean): unknown {
   return out;
 }
 
-/** A schema reduced to its shape: property names, types and what is required. */
-function shapeOnly(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(shapeOnly);
-  if (!node || typeof node !== "object") return node;
+/**
+ * A repeated item schema reduced to what says "this is that other thing": its type and what is
+ * required. The description of the property names the tool whose arguments the items are.
+ */
+function byReference(node: unknown): unknown {
+  if (!node || typeof node !== "object" || Array.isArray(node)) return node;
   const out: Json = {};
   for (const [key, value] of Object.entries(node as Json)) {
     if (key === "type" || key === "required") out[key] = value;
-    else if (key === "items") out[key] = shapeOnly(value);
-    else if (key === "properties") {
-      out[key] = Object.fromEntries(Object.entries(value as Json).map(([name, v]) => [name, shapeOnly(v)]));
-    }
   }
   return out;
 }
@@ -58,7 +79,7 @@ function terseItems(schema: Json, names: readonly string[]): Json {
   const next: Record<string, Json> = { ...properties };
   for (const name of names) {
     const property = next[name];
-    if (property?.items) next[name] = { ...property, items: shapeOnly(property.items) };
+    if (property?.items) next[name] = { ...property, items: byReference(property.items) };
   }
   return { ...schema, properties: next };
 }

@@ -9,14 +9,19 @@
  *   forwardToNotifier(hub, store, handler.notify)                  //   changes go out on the bus
  */
 import { McpServer, type ServerContext } from "@modelcontextprotocol/server";
+import { log } from "../log.js";
+import type { RunRegistry } from "../orchestrator/registry.js";
 import { DEFAULT_LEASE_MS, type TaskStore } from "../store/types.js";
 import type { ChangeHub } from "./changes.js";
 import { type McpContext, workerIdFor } from "./context.js";
 import { SERVER_NAME, SERVER_VERSION } from "./identity.js";
 import { registerPrompts } from "./prompts/index.js";
 import { registerResources } from "./resources/index.js";
+import { registerRunResource } from "./resources/run.js";
+import { RunUpdates } from "./run-updates.js";
 import { wireNotifications } from "./subscriptions.js";
 import { registerTools, type ToolRegistrar } from "./tools/index.js";
+import { runOrchestratorTool } from "./tools/run-orchestrator.js";
 
 export { SERVER_NAME, SERVER_VERSION };
 
@@ -24,6 +29,7 @@ const INSTRUCTIONS =
   "A durable, prioritized task queue shared by every agent on this machine. " +
   "To work: claim_next_task, do the task, then complete_task, retry_task (with feedback) or fail_task. " +
   "To plan: add_task or add_tasks_batch. To look: list_tasks, get_task, or the task:// resources.";
+const RUN_INSTRUCTIONS = " To have the configured agent work through the queue: run_orchestrator.";
 
 export interface CreateServerOptions {
   store: TaskStore;
@@ -44,9 +50,16 @@ export interface CreateServerOptions {
    * URI a change may touch and leaves the filtering to the SDK's listen router.
    */
   watched?: (() => ReadonlySet<string>) | undefined;
+  /** Calls its listener whenever `watched()` may have changed (stdio: ListenTap.onWatchedChange). */
+  watchedChanges?: ((listener: () => void) => () => void) | undefined;
   /** How long claims made through MCP last (default 15 minutes). */
   leaseMs?: number;
-  /** More tools, registered after the queue tools (the orchestrator adds run_orchestrator here). */
+  /**
+   * The process's orchestrator runs. With it the server offers run_orchestrator and the
+   * `task://runs/{id}` resource (subscribable where a hub is given).
+   */
+  runs?: RunRegistry | undefined;
+  /** More tools, registered after the queue tools (and run_orchestrator). */
   extraTools?: readonly ToolRegistrar[];
 }
 
@@ -61,7 +74,7 @@ export function createServer(options: CreateServerOptions): McpServer {
         prompts: { listChanged: false },
         completions: {},
       },
-      instructions: INSTRUCTIONS,
+      instructions: options.runs ? INSTRUCTIONS + RUN_INSTRUCTIONS : INSTRUCTIONS,
       // Bound the work a single call can ask for: 500 batch items with every field filled.
       maxToolInputElements: 100_000,
     },
@@ -71,11 +84,27 @@ export function createServer(options: CreateServerOptions): McpServer {
     leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
     workerId: (requestCtx: ServerContext) => workerIdFor(server, requestCtx),
   };
-  registerTools(server, ctx, options.extraTools);
+  const { runs } = options;
+  registerTools(server, ctx, [
+    ...(runs ? [runOrchestratorTool({ runs, era })] : []),
+    ...(options.extraTools ?? []),
+  ]);
   registerResources(server, ctx);
+  if (runs) registerRunResource(server, options.store, runs);
   registerPrompts(server, ctx);
   if (options.hub) {
-    const stop = wireNotifications(server, era, options.hub, options.store, options.watched);
+    const source = runs
+      ? new RunUpdates(runs, (uri) => {
+          if (!server.isConnected()) return;
+          server.server
+            .sendResourceUpdated({ uri })
+            .catch((error) => log.debug({ err: error, uri }, "run update not sent"));
+        })
+      : undefined;
+    const stop = wireNotifications(server, era, options.hub, options.store, options.watched, {
+      source,
+      watchedChanges: options.watchedChanges,
+    });
     const previous = server.server.onclose;
     server.server.onclose = () => {
       stop();

@@ -28,16 +28,35 @@ const FILTER_URIS = TASK_STATUSES.map((s) => `${FILTER_URI_PREFIX}${s}`);
 /** After a change that may touch any task, a modern instance announces this many recent task URIs. */
 const RECENT_TASK_URIS = 200;
 
-function assertSubscribable(uri: string): void {
+/**
+ * Resources whose updates do not come from the queue's change feed (the orchestrator's runs):
+ * the instance tells it which URIs its connection watches, and it sends their updates itself.
+ */
+export interface UpdateSource {
+  /** Whether `uri` is one of its resources, so a client may subscribe to it. */
+  accepts(uri: string): boolean;
+  /** How it is described in an error about a URI that is not a resource here. */
+  readonly pattern: string;
+  /**
+   * The URIs the connection watches now (it keeps to its own and ignores the rest); "all" when
+   * the instance cannot tell, so every update it has goes out and the listen router filters.
+   */
+  sync(uris: ReadonlySet<string> | "all"): void;
+  close(): void;
+}
+
+function assertSubscribable(uri: string, source: UpdateSource | undefined): void {
   const known =
     (STATIC_RESOURCE_URIS as readonly string[]).includes(uri) ||
     FILTER_URIS.includes(uri) ||
-    /^task:\/\/tasks\/task-\d{1,15}$/.test(uri);
+    /^task:\/\/tasks\/task-\d{1,15}$/.test(uri) ||
+    source?.accepts(uri) === true;
   if (!known) {
+    const more = source ? `, ${source.pattern}` : "";
     throw new ProtocolError(
       ProtocolErrorCode.InvalidParams,
       `Cannot subscribe to ${uri.slice(0, 100)}: not a resource of this server. ` +
-        `Use ${STATIC_RESOURCE_URIS.join(", ")}, ${FILTER_URI_PREFIX}{status} or ${TASK_URI_PREFIX}{id}.`,
+        `Use ${STATIC_RESOURCE_URIS.join(", ")}, ${FILTER_URI_PREFIX}{status}, ${TASK_URI_PREFIX}{id}${more}.`,
     );
   }
 }
@@ -89,6 +108,13 @@ export function forwardToNotifier(
   );
 }
 
+export interface MoreNotifications {
+  /** Resources with updates of their own (runs). */
+  source?: UpdateSource | undefined;
+  /** Calls its listener whenever `watched()` may have changed (stdio: ListenTap.onWatchedChange). */
+  watchedChanges?: ((listener: () => void) => () => void) | undefined;
+}
+
 /** Wire change notifications into `server`; returns the function that stops them. */
 export function wireNotifications(
   server: McpServer,
@@ -96,7 +122,9 @@ export function wireNotifications(
   hub: ChangeHub,
   store: TaskStore,
   watched?: () => ReadonlySet<string>,
+  more: MoreNotifications = {},
 ): () => void {
+  const { source } = more;
   const send = (uri: string) => {
     if (!server.isConnected()) return;
     server.server
@@ -123,12 +151,14 @@ export function wireNotifications(
   if (era === "legacy") {
     const subscribed = new Set<string>();
     server.server.setRequestHandler("resources/subscribe", async (request) => {
-      assertSubscribable(request.params.uri);
+      assertSubscribable(request.params.uri, source);
       subscribed.add(request.params.uri);
+      source?.sync(subscribed);
       return {};
     });
     server.server.setRequestHandler("resources/unsubscribe", async (request) => {
       subscribed.delete(request.params.uri);
+      source?.sync(subscribed);
       return {};
     });
     onChange = (change) => notifyWatched(change, subscribed);
@@ -137,5 +167,19 @@ export function wireNotifications(
   } else {
     onChange = (change) => announce(change, store, send, sendListChanged);
   }
-  return hub.subscribe(onChange);
+  let stopWatching = () => {};
+  if (source && era === "modern") {
+    if (watched && more.watchedChanges) {
+      stopWatching = more.watchedChanges(() => source.sync(watched()));
+      source.sync(watched());
+    } else {
+      source.sync("all");
+    }
+  }
+  const stopHub = hub.subscribe(onChange);
+  return () => {
+    stopHub();
+    stopWatching();
+    source?.close();
+  };
 }

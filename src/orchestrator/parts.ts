@@ -17,7 +17,23 @@ export interface PartsContext {
   cwd?: string | undefined;
 }
 
-function client(options: OrchestratorOptions): LazyAnthropicClient {
+/**
+ * The Messages API client. Without credentials every attempt would fail (and spend the tasks'
+ * attempts), so a missing key is a setting error before the run starts. The SDK itself reads
+ * ANTHROPIC_API_KEY and ANTHROPIC_AUTH_TOKEN from the environment.
+ */
+function client(
+  options: OrchestratorOptions,
+  role: "RALPH_EXECUTOR" | "RALPH_VERIFIER",
+): LazyAnthropicClient {
+  const fromEnv = (name: string) => (process.env[name]?.trim() ?? "") !== "";
+  if (!options.apiKey && !fromEnv("ANTHROPIC_API_KEY") && !fromEnv("ANTHROPIC_AUTH_TOKEN")) {
+    const hint =
+      role === "RALPH_EXECUTOR"
+        ? ' (the default when RALPH_EXECUTOR_COMMAND is not set). Set ANTHROPIC_API_KEY, or RALPH_EXECUTOR_COMMAND to an agent command such as "claude -p".'
+        : ". Set ANTHROPIC_API_KEY, or choose RALPH_VERIFIER=command or none.";
+    throw new ConfigError("ANTHROPIC_API_KEY", `${role}=anthropic needs ANTHROPIC_API_KEY${hint}`);
+  }
   return createAnthropicClient({
     apiKey: options.apiKey,
     baseURL: options.baseURL,
@@ -31,7 +47,7 @@ export function createExecutor(options: OrchestratorOptions, context: PartsConte
   switch (options.executor) {
     case "anthropic":
       return new AnthropicExecutor({
-        client: client(options),
+        client: client(options, "RALPH_EXECUTOR"),
         model: options.model,
         maxTokens: options.maxTokens,
         systemPrompt: options.systemPrompt,
@@ -64,7 +80,7 @@ export function createVerifier(options: OrchestratorOptions, context: PartsConte
   switch (options.verifier) {
     case "anthropic":
       return new AnthropicVerifier({
-        client: client(options),
+        client: client(options, "RALPH_VERIFIER"),
         model: options.verifierModel ?? options.model,
         minConfidence: options.minConfidence,
       });

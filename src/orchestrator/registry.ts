@@ -14,6 +14,7 @@
  * fails that start with a ConfigError naming it, not the server's start-up. Executor and verifier
  * commands come only from those settings: nothing a caller passes to start() can name a command.
  */
+import { isRalphError } from "../domain/errors.js";
 import { isFinalRunStatus, type Run } from "../domain/run.js";
 import { log } from "../log.js";
 import type { TaskStore } from "../store/types.js";
@@ -45,6 +46,7 @@ export type RunListener = (run: Run) => void;
 
 export class RunRegistry {
   private readonly active = new Map<string, RunHandle>();
+  private readonly everyRun = new Set<RunListener>();
   private readonly store: TaskStore;
 
   constructor(private readonly config: RunRegistryOptions) {
@@ -70,8 +72,34 @@ export class RunRegistry {
       .build();
     const handle = await orchestrator.start(params);
     this.active.set(handle.id, handle);
-    void handle.done.then(() => this.active.delete(handle.id));
+    handle.onProgress((event) => {
+      if (event.kind !== "stopped") this.tell(event.run);
+    });
+    void handle.done.then((final) => {
+      this.active.delete(handle.id);
+      this.tell(final);
+    });
     return handle;
+  }
+
+  /**
+   * Call `listener` with every change of every run this process starts from now on (the final
+   * record last), e.g. to announce `task://runs/{id}` updates to whoever listens. Returns the
+   * function that stops it.
+   */
+  onAnyRun(listener: RunListener): () => void {
+    this.everyRun.add(listener);
+    return () => this.everyRun.delete(listener);
+  }
+
+  private tell(run: Run): void {
+    for (const listener of this.everyRun) {
+      try {
+        listener(run);
+      } catch (error) {
+        log.warn({ err: error }, "a run listener failed");
+      }
+    }
   }
 
   /** The handle of a run working in this process, if it is one. */
@@ -106,7 +134,8 @@ export class RunRegistry {
   /**
    * Call `listener` with the run each time it changes, until it ends (the final record is the last
    * call) or until the returned function is called. A run of another process is read from the store
-   * every `watchPollMs`.
+   * every `watchPollMs` (the first read is reported at once); watching a run that does not exist
+   * stops at the first read.
    */
   watch(id: string, listener: RunListener): () => void {
     let stopped = false;
@@ -144,7 +173,8 @@ export class RunRegistry {
         }
         if (isFinalRunStatus(run.status)) stopped = true;
       } catch (error) {
-        log.warn({ err: error, run: id }, "could not read the run");
+        if (isRalphError(error) && error.code === "not_found") stopped = true;
+        else log.warn({ err: error, run: id }, "could not read the run");
       }
     };
     const timer = setInterval(() => {

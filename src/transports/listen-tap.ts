@@ -20,6 +20,7 @@ type RequestId = string | number;
 
 export class ListenTap implements Transport {
   private readonly listens = new Map<RequestId, readonly string[]>();
+  private readonly changeListeners = new Set<() => void>();
   private handler: Transport["onmessage"];
 
   constructor(private readonly inner: Transport) {}
@@ -30,6 +31,22 @@ export class ListenTap implements Transport {
     for (const list of this.listens.values()) for (const uri of list) uris.add(uri);
     return uris;
   };
+
+  /** Call `listener` whenever what `watched()` returns may have changed; returns the unsubscribe. */
+  readonly onWatchedChange = (listener: () => void): (() => void) => {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  };
+
+  private changed(): void {
+    for (const listener of this.changeListeners) {
+      try {
+        listener();
+      } catch {
+        // a listener's failure is its own; the tap changes no message
+      }
+    }
+  }
 
   get onmessage(): Transport["onmessage"] {
     return this.handler;
@@ -53,6 +70,7 @@ export class ListenTap implements Transport {
   set onclose(handler: Transport["onclose"]) {
     this.inner.onclose = () => {
       this.listens.clear();
+      this.changed();
       handler?.();
     };
   }
@@ -89,9 +107,10 @@ export class ListenTap implements Transport {
         ? filter.resourceSubscriptions.filter((u): u is string => typeof u === "string")
         : [];
       this.listens.set(m.id, uris);
+      this.changed();
     } else if (m.method === "notifications/cancelled") {
       const id = m.params?.requestId as RequestId | undefined;
-      if (id !== undefined) this.listens.delete(id);
+      if (id !== undefined && this.listens.delete(id)) this.changed();
     }
   }
 }

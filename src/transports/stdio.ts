@@ -12,6 +12,7 @@ import { log } from "../log.js";
 import { ChangeHub } from "../mcp/changes.js";
 import { startLeaseSweep } from "../mcp/lease-sweep.js";
 import { createServer } from "../mcp/server.js";
+import { RunRegistry } from "../orchestrator/registry.js";
 import { openStore } from "../store/open.js";
 import { ListenTap } from "./listen-tap.js";
 
@@ -39,8 +40,12 @@ export async function runStdioServer(options: StdioServerOptions = {}): Promise<
   process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled rejection"));
   const hub = new ChangeHub(store);
   const stopSweep = startLeaseSweep(store);
+  // Orchestrator settings are read when each run starts, so a wrong one fails that run, not start-up.
+  const runs = new RunRegistry({ store });
   const tap = new ListenTap(new StdioServerTransport());
-  const handle = serveStdio(({ era }) => createServer({ store, hub, era, watched: tap.watched }), {
+  const factory = ({ era }: { era: "legacy" | "modern" }) =>
+    createServer({ store, hub, era, runs, watched: tap.watched, watchedChanges: tap.onWatchedChange });
+  const handle = serveStdio(factory, {
     transport: tap,
     onerror: (error) => log.warn({ err: error }, "stdio transport"),
   });
@@ -48,6 +53,8 @@ export async function runStdioServer(options: StdioServerOptions = {}): Promise<
 
   const why = await stdinClosed;
   log.debug({ why }, "stdio server stopping");
+  // Runs stop first: their executions are killed and their tasks put back in line while the store is open.
+  await runs.close().catch((error) => log.warn({ err: error }, "stopping the runs"));
   stopSweep();
   hub.close();
   await handle.close().catch((error) => log.warn({ err: error }, "closing the connection"));

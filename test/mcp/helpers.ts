@@ -73,22 +73,33 @@ export interface AnyClient {
 
 export type Era = "legacy" | "modern";
 
-/** A 2025-era client (SDK 1.x, as Claude Desktop speaks) on a server process over stdio. */
-export async function connectV1(db: string, name = "test-v1"): Promise<ClientV1> {
+/**
+ * A 2025-era client (SDK 1.x, as Claude Desktop speaks) on a server process over stdio; `env`
+ * adds to (or, with an empty string, clears) the server's environment.
+ */
+export async function connectV1(
+  db: string,
+  name = "test-v1",
+  env: Record<string, string> = {},
+): Promise<ClientV1> {
   assertBuilt();
   const client = new ClientV1({ name, version: "1.0.0" });
   await client.connect(
-    new StdioClientTransportV1({ command: process.execPath, args: [CLI], env: serverEnv(db) }),
+    new StdioClientTransportV1({ command: process.execPath, args: [CLI], env: serverEnv(db, env) }),
   );
   return client;
 }
 
 /** A current client (SDK v2) pinned to the 2026-07-28 revision, on a server process over stdio. */
-export async function connectV2(db: string, name = "test-v2"): Promise<ClientV2> {
+export async function connectV2(
+  db: string,
+  name = "test-v2",
+  env: Record<string, string> = {},
+): Promise<ClientV2> {
   assertBuilt();
   const client = new ClientV2({ name, version: "1.0.0" }, { versionNegotiation: { mode: { pin: MODERN } } });
   await client.connect(
-    new StdioClientTransportV2({ command: process.execPath, args: [CLI], env: serverEnv(db) }),
+    new StdioClientTransportV2({ command: process.execPath, args: [CLI], env: serverEnv(db, env) }),
   );
   return client;
 }

@@ -20,10 +20,13 @@ const TOOLS = [
   "reset_all_tasks",
   "add_tasks_batch",
   "complete_tasks_batch",
+  "run_orchestrator",
 ];
 
 const READ_ONLY = ["get_next_task", "get_task", "list_tasks"];
-const DESTRUCTIVE = ["clear_completed", "reset_all_tasks"];
+const DESTRUCTIVE = ["clear_completed", "reset_all_tasks", "run_orchestrator"];
+/** Only run_orchestrator reaches outside the queue: it runs the configured agent. */
+const OPEN_WORLD = ["run_orchestrator"];
 
 describe.each<Era>(["legacy", "modern"])("the MCP surface (%s era, real stdio)", (era) => {
   let client: AnyClient;
@@ -52,12 +55,16 @@ describe.each<Era>(["legacy", "modern"])("the MCP surface (%s era, real stdio)",
         expect((schema as { description?: string }).description, `${tool.name}.${field}`).toBeTruthy();
       }
       const a = tool.annotations ?? {};
-      // Absent hints take the spec's defaults: readOnly false, destructive true, idempotent false.
+      // Absent hints take the spec's defaults: readOnly false, destructive true, idempotent false,
+      // open world true; destructive and idempotent mean nothing on a read-only tool.
       expect(a.readOnlyHint ?? false, tool.name).toBe(READ_ONLY.includes(tool.name));
-      if (!READ_ONLY.includes(tool.name)) {
+      if (READ_ONLY.includes(tool.name)) {
+        expect(a.destructiveHint, tool.name).toBeUndefined();
+        expect(a.idempotentHint, tool.name).toBeUndefined();
+      } else {
         expect(a.destructiveHint ?? true, tool.name).toBe(DESTRUCTIVE.includes(tool.name));
       }
-      expect(a.openWorldHint, tool.name).toBe(false);
+      expect(a.openWorldHint ?? true, tool.name).toBe(OPEN_WORLD.includes(tool.name));
     }
     expect(tools.find((t) => t.name === "reset_all_tasks")?.annotations?.idempotentHint).toBe(true);
   });
@@ -126,7 +133,7 @@ describe.each<Era>(["legacy", "modern"])("the MCP surface (%s era, real stdio)",
     });
   });
 
-  it("reads every resource and both templates", async () => {
+  it("reads every resource and the templates", async () => {
     await ok(client, "add_tasks_batch", {
       tasks: [{ description: "resource a" }, { description: "resource b", depends_on: ["#1"] }],
     });
@@ -145,6 +152,7 @@ describe.each<Era>(["legacy", "modern"])("the MCP surface (%s era, real stdio)",
     const { resourceTemplates } = await client.listResourceTemplates();
     expect(resourceTemplates.map((t) => t.uriTemplate).sort()).toEqual([
       "task://filter/{status}",
+      "task://runs/{id}",
       "task://tasks/{id}",
     ]);
 

@@ -13,6 +13,8 @@ export interface ToolHints {
   readOnly: boolean;
   destructive: boolean;
   idempotent: boolean;
+  /** It reaches outside the queue (run_orchestrator runs agents). Default false. */
+  openWorld?: boolean;
 }
 
 export interface ToolDefinition<I extends z.ZodType, O extends z.ZodType> {
@@ -26,16 +28,19 @@ export interface ToolDefinition<I extends z.ZodType, O extends z.ZodType> {
 
 /**
  * The hints as MCP annotations, leaving out what equals the spec's defaults (readOnlyHint
- * false, idempotentHint false, destructiveHint true, and destructiveHint altogether on a
- * read-only tool, where it has no meaning): the same facts in fewer tools/list bytes. No tool
- * reaches outside the queue, so openWorldHint is always false.
+ * false, idempotentHint false, destructiveHint true, openWorldHint true), and destructiveHint and
+ * idempotentHint altogether on a read-only tool, where the spec gives them no meaning: the same
+ * facts in fewer tools/list bytes. Only run_orchestrator reaches outside the queue (it runs agents); every other
+ * tool says openWorldHint false.
  */
 export function annotationsFor(hints: ToolHints): ToolAnnotations {
   const annotations: ToolAnnotations = {};
   if (hints.readOnly) annotations.readOnlyHint = true;
-  else if (!hints.destructive) annotations.destructiveHint = false;
-  if (hints.idempotent) annotations.idempotentHint = true;
-  annotations.openWorldHint = false;
+  else {
+    if (!hints.destructive) annotations.destructiveHint = false;
+    if (hints.idempotent) annotations.idempotentHint = true;
+  }
+  if (!hints.openWorld) annotations.openWorldHint = false;
   return annotations;
 }
 
@@ -45,13 +50,14 @@ export function defineTool<I extends z.ZodType, O extends z.ZodType>(
   definition: ToolDefinition<I, O>,
   handler: (args: z.output<I>, ctx: ServerContext) => Promise<CallToolResult>,
 ): void {
+  const annotations = annotationsFor(definition.hints);
   server.registerTool(
     name,
     {
       description: definition.description,
       inputSchema: listed(definition.inputSchema, { terse: definition.terse ?? [] }),
       outputSchema: listed(definition.outputSchema),
-      annotations: annotationsFor(definition.hints),
+      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
     },
     guarded(name, handler),
   );

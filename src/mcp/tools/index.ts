@@ -1,7 +1,7 @@
 /**
  * Every tool, registered in the order clients list them. One file per tool.
- * `run_orchestrator` is registered by the orchestrator module (issue: orchestrator) through
- * `extraTools` in createServer's options, so this file does not depend on it.
+ * `run_orchestrator` (run-orchestrator.ts) needs the process's run registry, so createServer adds
+ * it after these when it is given `runs`.
  */
 import type { McpServer } from "@modelcontextprotocol/server";
 import type { McpContext } from "../context.js";
@@ -35,7 +35,7 @@ export const TOOLS: readonly ToolRegistrar[] = [
   registerResetAllTasks,
   registerAddTasksBatch,
   registerCompleteTasksBatch,
-  // registerRunOrchestrator — passed in as an extra tool by the orchestrator (see createServer).
+  // run_orchestrator — added by createServer when it is given the run registry.
 ];
 
 export function registerTools(
