@@ -18,6 +18,12 @@ export interface ClaimOptions {
 export interface WorkerOptions {
   /** When given, the call fails with a ConflictError if another worker holds the task now. */
   workerId?: string | undefined;
+  /**
+   * With workerId: fail with a ConflictError unless the task is still in progress under that
+   * worker. For write-backs (a run finishing its attempt) that must not overwrite a complete,
+   * fail, retry or reset someone else made while the attempt ran.
+   */
+  requireHeld?: boolean | undefined;
 }
 
 export interface ListQuery {

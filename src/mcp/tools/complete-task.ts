@@ -7,7 +7,7 @@ import { taskIdSchema, taskReplyOutput } from "../schemas.js";
 import { taskSummary } from "../views.js";
 import { defineTool } from "./define.js";
 
-export function registerCompleteTask(server: McpServer, { store }: McpContext): void {
+export function registerCompleteTask(server: McpServer, { store, workerId }: McpContext): void {
   defineTool(
     server,
     "complete_task",
@@ -17,8 +17,8 @@ export function registerCompleteTask(server: McpServer, { store }: McpContext): 
       outputSchema: taskReplyOutput,
       hints: { readOnly: false, destructive: false, idempotent: false },
     },
-    async ({ task_id, result }) => {
-      const task = await store.complete(task_id, result);
+    async ({ task_id, result }, ctx) => {
+      const task = await store.complete(task_id, result, { workerId: workerId(ctx) });
       return ok({ message: `Completed task: ${task.id}`, task: taskSummary(task) });
     },
   );

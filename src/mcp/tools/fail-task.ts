@@ -7,7 +7,7 @@ import { taskIdSchema, taskReplyOutput } from "../schemas.js";
 import { cut, SUMMARY_CHARS, taskSummary } from "../views.js";
 import { defineTool } from "./define.js";
 
-export function registerFailTask(server: McpServer, { store }: McpContext): void {
+export function registerFailTask(server: McpServer, { store, workerId }: McpContext): void {
   defineTool(
     server,
     "fail_task",
@@ -17,8 +17,8 @@ export function registerFailTask(server: McpServer, { store }: McpContext): void
       outputSchema: taskReplyOutput,
       hints: { readOnly: false, destructive: false, idempotent: false },
     },
-    async ({ task_id, reason }) => {
-      const task = await store.fail(task_id, reason);
+    async ({ task_id, reason }, ctx) => {
+      const task = await store.fail(task_id, reason, { workerId: workerId(ctx) });
       return ok({
         message: `Failed task: ${task.id} - ${cut(reason, SUMMARY_CHARS)}`,
         task: taskSummary(task),

@@ -7,7 +7,7 @@ import { taskIdSchema, taskOutput } from "../schemas.js";
 import { taskSummary } from "../views.js";
 import { defineTool } from "./define.js";
 
-export function registerRetryTask(server: McpServer, { store }: McpContext): void {
+export function registerRetryTask(server: McpServer, { store, workerId }: McpContext): void {
   defineTool(
     server,
     "retry_task",
@@ -18,8 +18,8 @@ export function registerRetryTask(server: McpServer, { store }: McpContext): voi
       outputSchema: z.object({ message: z.string(), queued: z.boolean(), task: taskOutput }),
       hints: { readOnly: false, destructive: false, idempotent: false },
     },
-    async ({ task_id, feedback }) => {
-      const task = await store.retry(task_id, feedback ?? "", { source: "user" });
+    async ({ task_id, feedback }, ctx) => {
+      const task = await store.retry(task_id, feedback ?? "", { source: "user", workerId: workerId(ctx) });
       const queued = task.status === "pending";
       const message = queued
         ? `Task ${task.id} queued for retry`

@@ -591,9 +591,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   complete(id: string, result: string, options: WorkerOptions = {}): Promise<Task> {
-    return this.transition(id, (task) =>
-      T.completeTask(task, result, { now: Date.now(), workerId: options.workerId }),
-    );
+    return this.transition(id, (task) => T.completeTask(task, result, { now: Date.now(), ...options }));
   }
 
   completeBatch(ids: string[], result: string): Promise<Task[]> {
@@ -619,9 +617,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   fail(id: string, reason: string, options: WorkerOptions = {}): Promise<Task> {
-    return this.transition(id, (task) =>
-      T.failTask(task, reason, { now: Date.now(), workerId: options.workerId }),
-    );
+    return this.transition(id, (task) => T.failTask(task, reason, { now: Date.now(), ...options }));
   }
 
   retry(
@@ -629,24 +625,11 @@ export class SqliteTaskStore implements TaskStore {
     feedback: string,
     options: WorkerOptions & { source?: FeedbackSource } = {},
   ): Promise<Task> {
-    return this.transition(id, (task) => {
-      if (task.feedback.length >= LIMITS.feedbackEntries && feedback.trim().length > 0) {
-        throw new InvalidTransitionError(
-          `${task.id} already carries ${LIMITS.feedbackEntries} feedback entries; add a new task with what was learned instead.`,
-        );
-      }
-      return T.retryTask(task, feedback, {
-        now: Date.now(),
-        workerId: options.workerId,
-        source: options.source,
-      });
-    });
+    return this.transition(id, (task) => T.retryTask(task, feedback, { now: Date.now(), ...options }));
   }
 
   release(id: string, options: WorkerOptions & { note?: string } = {}): Promise<Task> {
-    return this.transition(id, (task) =>
-      T.releaseTask(task, { now: Date.now(), workerId: options.workerId, note: options.note }),
-    );
+    return this.transition(id, (task) => T.releaseTask(task, { now: Date.now(), ...options }));
   }
 
   resetAll(): Promise<number> {
@@ -742,7 +725,6 @@ export class SqliteTaskStore implements TaskStore {
       return;
     }
     if (version === this.lastDataVersion) return;
-    this.lastDataVersion = version;
     try {
       const oldest = this.stmt.minChange.get()?.s ?? null;
       if (oldest !== null && oldest > this.lastChangeSeq + 1 && this.lastChangeSeq > 0) {
@@ -758,6 +740,7 @@ export class SqliteTaskStore implements TaskStore {
         }
         if (rows.length < 1000) break;
       }
+      this.lastDataVersion = version; // only now: after a failed read the next tick tries again
     } catch {
       // Busy or closing: the next tick tries again from the same place.
     }
