@@ -72,21 +72,28 @@ export function announce(
 
 /**
  * For an HTTP entry (createMcpHandler): publish the process's queue changes on its listen bus,
- * `handler.notify`, where per-request instances cannot send anything themselves.
+ * `handler.notify`, where per-request instances cannot send anything themselves. When the entry
+ * can tell which URIs its open listen streams asked for (`watched`), only those a change touched
+ * are published, and a change to "any task" reaches exactly the watched task URIs; otherwise
+ * every URI a change may touch is (see announce).
  */
 export function forwardToNotifier(
   hub: ChangeHub,
   store: TaskStore,
   notifier: { resourceUpdated(uri: string): void; resourcesChanged(): void },
+  watched?: () => ReadonlySet<string>,
 ): () => void {
-  return hub.subscribe((change) =>
-    announce(
-      change,
-      store,
-      (uri) => notifier.resourceUpdated(uri),
-      () => notifier.resourcesChanged(),
-    ),
-  );
+  const updated = (uri: string) => notifier.resourceUpdated(uri);
+  const listChanged = () => notifier.resourcesChanged();
+  return hub.subscribe((change) => {
+    if (!watched) {
+      announce(change, store, updated, listChanged);
+    } else if (change.kind === "list_changed") {
+      listChanged();
+    } else {
+      for (const uri of watched()) if (affects(change.taskIds, uri)) updated(uri);
+    }
+  });
 }
 
 /** Wire change notifications into `server`; returns the function that stops them. */
