@@ -15,11 +15,12 @@ interface ServeOptions {
   maxBody?: number;
 }
 
-function positiveInt(name: string, min: number) {
+function wholeNumber(name: string, min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
-      throw new ValidationError(`${name} must be a whole number ≥ ${min} (got "${value}").`);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new ValidationError(`${name} must be a whole number from ${min} to ${max} (got "${value}").`);
+    }
     return n;
   };
 }
@@ -32,7 +33,7 @@ export function registerServeCommand(program: Command): void {
     .description("Run the MCP server: stdio by default, or Streamable HTTP at /mcp with --http")
     .option("--http", "serve Streamable HTTP instead of stdio")
     .option("--host <address>", "address to bind (default 127.0.0.1; anything else needs RALPH_HTTP_TOKEN)")
-    .option("--port <n>", "TCP port (default 8787; 0 picks a free one)", positiveInt("--port", 0))
+    .option("--port <n>", "TCP port (default 8787; 0 picks a free one)", wholeNumber("--port", 0, 65_535))
     .option(
       "--allowed-host <name>",
       "also answer to this Host name, e.g. a proxy's public name (repeatable; env RALPH_HTTP_ALLOWED_HOSTS)",
@@ -48,7 +49,7 @@ export function registerServeCommand(program: Command): void {
     .option(
       "--max-body <bytes>",
       "largest request body accepted (default 4194304)",
-      positiveInt("--max-body", 1),
+      wholeNumber("--max-body", 1, 1024 ** 3),
     )
     .action(async (options: ServeOptions) => {
       const db = program.opts<{ db?: string }>().db;

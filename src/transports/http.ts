@@ -298,7 +298,20 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
   });
 
-  const port = await listen(server, options.port ?? DEFAULT_HTTP_PORT, host);
+  const stopServing = async () => {
+    stopForwarding();
+    await sessions.closeAll();
+    await modern.close();
+    hub.close();
+    stopSweep();
+  };
+  let port: number;
+  try {
+    port = await listen(server, options.port ?? DEFAULT_HTTP_PORT, host);
+  } catch (error) {
+    await stopServing();
+    throw error;
+  }
   const shownHost = host === "0.0.0.0" || host === "::" || host === "[::]" ? machineName() : host;
   const url = `http://${asHostname(shownHost)}:${port}${MCP_PATH}`;
 
@@ -315,11 +328,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           "requests still in flight at the drain deadline; cutting them off",
         );
       }
-      stopForwarding();
-      await sessions.closeAll();
-      await modern.close();
-      hub.close();
-      stopSweep();
+      await stopServing();
       server.closeAllConnections();
       await stopped;
     })();
