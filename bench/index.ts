@@ -2,6 +2,7 @@
  * `npm run bench [-- name …]`: every benchmark, or those named. Benchmarks measure and print
  * figures (with ratios against baselines measured in the same run); they assert nothing.
  */
+import { runMcpHttpBench } from "./mcp-http.js";
 import { runMcpStdioBench } from "./mcp-stdio.js";
 import { benchSqliteStore } from "./store-sqlite.js";
 
@@ -9,6 +10,9 @@ const BENCHES: Record<string, () => Promise<void>> = {
   sqlite: benchSqliteStore,
   mcp: async () => {
     await runMcpStdioBench();
+  },
+  http: async () => {
+    await runMcpHttpBench();
   },
 };
 

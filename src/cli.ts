@@ -6,6 +6,7 @@
 import { Command, CommanderError } from "commander";
 import { registerInstallCommand } from "./commands/install.js";
 import { registerRunCommand } from "./commands/run.js";
+import { registerServeCommand } from "./commands/serve.js";
 import { registerStdioServer } from "./commands/stdio.js";
 import { registerTaskCommands } from "./commands/tasks.js";
 import { isRalphError } from "./domain/errors.js";
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerStdioServer(program);
   registerTaskCommands(program);
   registerRunCommand(program);
+  registerServeCommand(program);
   registerInstallCommand(program);
   return program;
 }

@@ -84,18 +84,45 @@ function terseItems(schema: Json, names: readonly string[]): Json {
   return { ...schema, properties: next };
 }
 
+/**
+ * JSON Schemas already computed, per zod schema. Converting add_task's input costs milliseconds,
+ * and an HTTP server builds a fresh server instance for every 2026-07-28 request, which converts
+ * the called tool's input schema again (the SDK checks Mcp-Param headers against it): schemas
+ * defined once per module are converted once per process instead.
+ */
+const converted = new WeakMap<object, Map<string, Json>>();
+
+function memo(schema: object, key: string, compute: () => Json): Json {
+  let bySchema = converted.get(schema);
+  if (!bySchema) {
+    bySchema = new Map();
+    converted.set(schema, bySchema);
+  }
+  let json = bySchema.get(key);
+  if (json === undefined) {
+    json = compute();
+    bySchema.set(key, json);
+  }
+  return json;
+}
+
 export function listed<T extends z.ZodType>(
   schema: T,
   options: { terse?: readonly string[] } = {},
 ): StandardSchemaWithJSON<z.input<T>, z.output<T>> {
   const std = schema["~standard"] as unknown as StandardSchemaWithJSON<z.input<T>, z.output<T>>["~standard"];
   const terse = options.terse ?? [];
+  const key = (kind: string, opts: unknown) => `${kind}|${terse.join(",")}|${JSON.stringify(opts)}`;
   return {
     "~standard": {
       ...std,
       jsonSchema: {
-        input: (opts) => terseItems(tidy(std.jsonSchema.input(opts), false) as Json, terse),
-        output: (opts) => tidy(std.jsonSchema.output(opts), true) as Json,
+        input: (opts) =>
+          memo(schema, key("input", opts), () =>
+            terseItems(tidy(std.jsonSchema.input(opts), false) as Json, terse),
+          ),
+        output: (opts) =>
+          memo(schema, key("output", opts), () => tidy(std.jsonSchema.output(opts), true) as Json),
       },
     },
   };

@@ -73,6 +73,9 @@ export function createServer(options: CreateServerOptions): McpServer {
         resources: { subscribe: true, listChanged: true },
         prompts: { listChanged: false },
         completions: {},
+        // logging/setLevel is accepted (the 2025-era conformance suite checks it); nothing is
+        // logged to clients yet.
+        logging: {},
       },
       instructions: options.runs ? INSTRUCTIONS + RUN_INSTRUCTIONS : INSTRUCTIONS,
       // Bound the work a single call can ask for: 500 batch items with every field filled.

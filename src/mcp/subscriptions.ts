@@ -45,7 +45,13 @@ export interface UpdateSource {
   close(): void;
 }
 
+/**
+ * Our own namespace is checked, so a typo (task://qeue) is an error rather than a subscription that
+ * never fires. A URI of another scheme is accepted and simply never updated: clients (and the
+ * conformance suite) may subscribe to what they like, and that is not ours to refuse.
+ */
 function assertSubscribable(uri: string, source: UpdateSource | undefined): void {
+  if (!uri.startsWith("task://")) return;
   const known =
     (STATIC_RESOURCE_URIS as readonly string[]).includes(uri) ||
     FILTER_URIS.includes(uri) ||
@@ -55,7 +61,7 @@ function assertSubscribable(uri: string, source: UpdateSource | undefined): void
     const more = source ? `, ${source.pattern}` : "";
     throw new ProtocolError(
       ProtocolErrorCode.InvalidParams,
-      `Cannot subscribe to ${uri.slice(0, 100)}: not a resource of this server. ` +
+      `Cannot subscribe to ${uri.slice(0, 100)}: no such resource here. ` +
         `Use ${STATIC_RESOURCE_URIS.join(", ")}, ${FILTER_URI_PREFIX}{status}, ${TASK_URI_PREFIX}{id}${more}.`,
     );
   }
@@ -91,21 +97,28 @@ export function announce(
 
 /**
  * For an HTTP entry (createMcpHandler): publish the process's queue changes on its listen bus,
- * `handler.notify`, where per-request instances cannot send anything themselves.
+ * `handler.notify`, where per-request instances cannot send anything themselves. When the entry
+ * can tell which URIs its open listen streams asked for (`watched`), only those a change touched
+ * are published, and a change to "any task" reaches exactly the watched task URIs; otherwise
+ * every URI a change may touch is (see announce).
  */
 export function forwardToNotifier(
   hub: ChangeHub,
   store: TaskStore,
   notifier: { resourceUpdated(uri: string): void; resourcesChanged(): void },
+  watched?: () => ReadonlySet<string>,
 ): () => void {
-  return hub.subscribe((change) =>
-    announce(
-      change,
-      store,
-      (uri) => notifier.resourceUpdated(uri),
-      () => notifier.resourcesChanged(),
-    ),
-  );
+  const updated = (uri: string) => notifier.resourceUpdated(uri);
+  const listChanged = () => notifier.resourcesChanged();
+  return hub.subscribe((change) => {
+    if (!watched) {
+      announce(change, store, updated, listChanged);
+    } else if (change.kind === "list_changed") {
+      listChanged();
+    } else {
+      for (const uri of watched()) if (affects(change.taskIds, uri)) updated(uri);
+    }
+  });
 }
 
 export interface MoreNotifications {

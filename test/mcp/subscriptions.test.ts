@@ -114,12 +114,15 @@ describe("subscriptions across two server processes on one store", () => {
     expect(new Set(inbox.uris())).toEqual(new Set(["task://queue", "task://tasks/task-001"]));
   });
 
-  it("2025-era: subscribing to something that is not a resource here is an error", async () => {
+  it("2025-era: a malformed task:// URI is an error; another scheme's URI is accepted", async () => {
     const tmp = tempDb();
     cleanups.push(tmp.cleanup);
     const client = await connectV1(tmp.db);
     cleanups.push(() => client.close());
-    await expect(client.subscribeResource({ uri: "file:///etc/passwd" })).rejects.toThrow(/not a resource/);
+    await expect(client.subscribeResource({ uri: "task://qeue" })).rejects.toThrow(
+      /no such resource here.*task:\/\/queue/,
+    );
+    await expect(client.subscribeResource({ uri: "test://watched-resource" })).resolves.toEqual({});
   });
 
   it("2026-07-28: subscriptions/listen hears another process's add and completion within a second", async () => {

@@ -2,16 +2,18 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { McpContext } from "../context.js";
 
+const args = z.object({
+  goal: z.string().min(1).max(20_000).describe("What should be achieved"),
+  context: z.string().max(20_000).optional().describe("Constraints, files, conventions to respect"),
+});
+
 export function registerPlanTasksPrompt(server: McpServer, _ctx: McpContext): void {
   server.registerPrompt(
     "plan_tasks",
     {
       title: "Plan a goal as tasks",
       description: "Break a goal into small, checkable tasks and add them with add_tasks_batch.",
-      argsSchema: z.object({
-        goal: z.string().min(1).max(20_000).describe("What should be achieved"),
-        context: z.string().max(20_000).optional().describe("Constraints, files, conventions to respect"),
-      }),
+      argsSchema: args,
     },
     ({ goal, context }) => ({
       messages: [

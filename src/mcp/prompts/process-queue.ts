@@ -2,19 +2,21 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { McpContext } from "../context.js";
 
+const args = z.object({
+  max_tasks: z
+    .string()
+    .regex(/^\d{1,4}$/)
+    .optional()
+    .describe("Stop after this many tasks (default 5)"),
+});
+
 export function registerProcessQueuePrompt(server: McpServer, _ctx: McpContext): void {
   server.registerPrompt(
     "process_queue",
     {
       title: "Process the task queue",
       description: "Work through pending tasks: claim one, do it, check it, complete or retry it, repeat.",
-      argsSchema: z.object({
-        max_tasks: z
-          .string()
-          .regex(/^\d{1,4}$/)
-          .optional()
-          .describe("Stop after this many tasks (default 5)"),
-      }),
+      argsSchema: args,
     },
     ({ max_tasks }) => {
       const limit = max_tasks === undefined ? 5 : Math.max(1, Number(max_tasks));

@@ -10,6 +10,27 @@ import { defineTool } from "./define.js";
 
 const batchSize = { error: `a batch holds 1 to ${LIMITS.batch} tasks; split bigger ones` };
 
+const input = z.object({
+  descriptions: z
+    .array(descriptionSchema, { error: "descriptions must be a list of strings" })
+    .min(1, batchSize)
+    .max(LIMITS.batch, batchSize)
+    .optional()
+    .describe("One task each, default settings"),
+  tasks: z
+    .array(addTaskInput, { error: "tasks must be a list of task objects" })
+    .min(1, batchSize)
+    .max(LIMITS.batch, batchSize)
+    .optional()
+    .describe("Tasks as add_task takes them"),
+});
+const output = z.object({
+  message: z.string(),
+  task_ids: z.array(z.string()),
+  created: z.number(),
+  existing: z.number(),
+});
+
 export function registerAddTasksBatch(server: McpServer, { store }: McpContext): void {
   defineTool(
     server,
@@ -17,26 +38,8 @@ export function registerAddTasksBatch(server: McpServer, { store }: McpContext):
     {
       description:
         "Add many tasks, all or none: descriptions, or tasks as add_task takes them, where depends_on may name items of the batch as #1, #2, …",
-      inputSchema: z.object({
-        descriptions: z
-          .array(descriptionSchema, { error: "descriptions must be a list of strings" })
-          .min(1, batchSize)
-          .max(LIMITS.batch, batchSize)
-          .optional()
-          .describe("One task each, default settings"),
-        tasks: z
-          .array(addTaskInput, { error: "tasks must be a list of task objects" })
-          .min(1, batchSize)
-          .max(LIMITS.batch, batchSize)
-          .optional()
-          .describe("Tasks as add_task takes them"),
-      }),
-      outputSchema: z.object({
-        message: z.string(),
-        task_ids: z.array(z.string()),
-        created: z.number(),
-        existing: z.number(),
-      }),
+      inputSchema: input,
+      outputSchema: output,
       hints: { readOnly: false, destructive: false, idempotent: false },
       terse: ["descriptions", "tasks"],
     },

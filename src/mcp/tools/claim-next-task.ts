@@ -7,6 +7,15 @@ import { taskDetail } from "../views.js";
 import { defineTool } from "./define.js";
 import { noTaskMessage } from "./next-task-message.js";
 
+const input = z.object({
+  lease_seconds: z
+    .int({ error: "lease_seconds must be a whole number from 10 to 86400" })
+    .min(10, { error: "lease_seconds must be from 10 to 86400" })
+    .max(86_400, { error: "lease_seconds must be from 10 to 86400" })
+    .optional()
+    .describe("Hold it this long before it returns to the queue; default 900"),
+});
+
 export function registerClaimNextTask(server: McpServer, { store, leaseMs, workerId }: McpContext): void {
   defineTool(
     server,
@@ -14,14 +23,7 @@ export function registerClaimNextTask(server: McpServer, { store, leaseMs, worke
     {
       description:
         "Take and start the next eligible task, atomically (safe with many agents). Then complete_task, retry_task or fail_task.",
-      inputSchema: z.object({
-        lease_seconds: z
-          .int({ error: "lease_seconds must be a whole number from 10 to 86400" })
-          .min(10, { error: "lease_seconds must be from 10 to 86400" })
-          .max(86_400, { error: "lease_seconds must be from 10 to 86400" })
-          .optional()
-          .describe("Hold it this long before it returns to the queue; default 900"),
-      }),
+      inputSchema: input,
       outputSchema: maybeTaskReplyOutput,
       hints: { readOnly: false, destructive: false, idempotent: false },
     },

@@ -4,14 +4,17 @@ import type { McpContext } from "../context.js";
 import { ok } from "../results.js";
 import { defineTool } from "./define.js";
 
+const input = z.object({});
+const output = z.object({ message: z.string(), cleared: z.number() });
+
 export function registerClearCompleted(server: McpServer, { store }: McpContext): void {
   defineTool(
     server,
     "clear_completed",
     {
       description: "Delete every completed task from the queue.",
-      inputSchema: z.object({}),
-      outputSchema: z.object({ message: z.string(), cleared: z.number() }),
+      inputSchema: input,
+      outputSchema: output,
       hints: { readOnly: false, destructive: true, idempotent: true },
     },
     async () => {

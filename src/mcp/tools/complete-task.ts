@@ -7,13 +7,15 @@ import { taskIdSchema, taskReplyOutput } from "../schemas.js";
 import { taskSummary } from "../views.js";
 import { defineTool } from "./define.js";
 
+const input = z.object({ task_id: taskIdSchema, result: resultSchema });
+
 export function registerCompleteTask(server: McpServer, { store, workerId }: McpContext): void {
   defineTool(
     server,
     "complete_task",
     {
       description: "Mark a task completed with its result.",
-      inputSchema: z.object({ task_id: taskIdSchema, result: resultSchema }),
+      inputSchema: input,
       outputSchema: taskReplyOutput,
       hints: { readOnly: false, destructive: false, idempotent: false },
     },

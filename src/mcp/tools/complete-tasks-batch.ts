@@ -9,21 +9,24 @@ import { defineTool } from "./define.js";
 
 const batchSize = { error: `task_ids must name 1 to ${LIMITS.batch} tasks` };
 
+const input = z.object({
+  task_ids: z
+    .array(taskIdSchema, { error: "task_ids must be a list of task ids" })
+    .min(1, batchSize)
+    .max(LIMITS.batch, batchSize)
+    .describe("Tasks to complete"),
+  result: resultSchema,
+});
+const output = z.object({ message: z.string(), task_ids: z.array(z.string()) });
+
 export function registerCompleteTasksBatch(server: McpServer, { store }: McpContext): void {
   defineTool(
     server,
     "complete_tasks_batch",
     {
       description: "Complete several tasks with the same result, all or none.",
-      inputSchema: z.object({
-        task_ids: z
-          .array(taskIdSchema, { error: "task_ids must be a list of task ids" })
-          .min(1, batchSize)
-          .max(LIMITS.batch, batchSize)
-          .describe("Tasks to complete"),
-        result: resultSchema,
-      }),
-      outputSchema: z.object({ message: z.string(), task_ids: z.array(z.string()) }),
+      inputSchema: input,
+      outputSchema: output,
       hints: { readOnly: false, destructive: false, idempotent: false },
       terse: ["task_ids"],
     },

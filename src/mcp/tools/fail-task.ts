@@ -7,13 +7,15 @@ import { taskIdSchema, taskReplyOutput } from "../schemas.js";
 import { cut, SUMMARY_CHARS, taskSummary } from "../views.js";
 import { defineTool } from "./define.js";
 
+const input = z.object({ task_id: taskIdSchema, reason: reasonSchema });
+
 export function registerFailTask(server: McpServer, { store, workerId }: McpContext): void {
   defineTool(
     server,
     "fail_task",
     {
       description: "Mark a task failed, with the reason. retry_task can queue it again.",
-      inputSchema: z.object({ task_id: taskIdSchema, reason: reasonSchema }),
+      inputSchema: input,
       outputSchema: taskReplyOutput,
       hints: { readOnly: false, destructive: false, idempotent: false },
     },

@@ -7,13 +7,15 @@ import { taskDetail } from "../views.js";
 import { defineTool } from "./define.js";
 import { noTaskMessage } from "./next-task-message.js";
 
+const input = z.object({});
+
 export function registerGetNextTask(server: McpServer, { store }: McpContext): void {
   defineTool(
     server,
     "get_next_task",
     {
       description: "Show the next eligible task without starting it; to take it, use claim_next_task.",
-      inputSchema: z.object({}),
+      inputSchema: input,
       outputSchema: maybeTaskReplyOutput,
       hints: { readOnly: true, destructive: false, idempotent: true },
     },

@@ -10,30 +10,33 @@ import { defineTool } from "./define.js";
 /** Characters of one field returned per call at most (fewer when they take many bytes). */
 const CHUNK_CHARS = 8_000;
 
+const input = z.object({
+  task_id: taskIdSchema,
+  field: z
+    .enum(LONG_FIELDS, { error: `field must be one of: ${LONG_FIELDS.join(", ")}` })
+    .optional()
+    .describe("Read just this field"),
+  offset: z
+    .int({ error: "offset must be a whole number, 0 or more" })
+    .min(0, { error: "offset must be 0 or more" })
+    .optional()
+    .describe("Where to start in field: 0, then next_offset"),
+});
+const output = z.object({
+  message: z.string(),
+  task: taskOutput.optional(),
+  /** With field: {field, offset, text, total_chars, next_offset}. */
+  chunk: z.record(z.string(), z.unknown()).optional(),
+});
+
 export function registerGetTask(server: McpServer, { store }: McpContext): void {
   defineTool(
     server,
     "get_task",
     {
       description: "One task in full. Very long fields are cut: pass field and offset to read one in pieces.",
-      inputSchema: z.object({
-        task_id: taskIdSchema,
-        field: z
-          .enum(LONG_FIELDS, { error: `field must be one of: ${LONG_FIELDS.join(", ")}` })
-          .optional()
-          .describe("Read just this field"),
-        offset: z
-          .int({ error: "offset must be a whole number, 0 or more" })
-          .min(0, { error: "offset must be 0 or more" })
-          .optional()
-          .describe("Where to start in field: 0, then next_offset"),
-      }),
-      outputSchema: z.object({
-        message: z.string(),
-        task: taskOutput.optional(),
-        /** With field: {field, offset, text, total_chars, next_offset}. */
-        chunk: z.record(z.string(), z.unknown()).optional(),
-      }),
+      inputSchema: input,
+      outputSchema: output,
       hints: { readOnly: true, destructive: false, idempotent: true },
     },
     async ({ task_id, field, offset }) => {

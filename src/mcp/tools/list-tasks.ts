@@ -13,32 +13,35 @@ import { defineTool } from "./define.js";
 /** The whole result (text and structuredContent) stays under this many bytes. */
 const RESPONSE_BUDGET_BYTES = 36_000;
 
+const input = z.object({
+  status: statusSchema.optional().describe("Only tasks with this status"),
+  limit: z
+    .int({ error: `limit must be a whole number from 1 to ${LIMITS.listLimit}` })
+    .min(1, { error: `limit must be from 1 to ${LIMITS.listLimit}` })
+    .max(LIMITS.listLimit, { error: `limit must be from 1 to ${LIMITS.listLimit}` })
+    .optional()
+    .describe(`Page size, 1–${LIMITS.listLimit}; default 50`),
+  cursor: z
+    .string({ error: "cursor must be the nextCursor string of the previous page" })
+    .max(200, { error: "cursor is not valid: pass the nextCursor of the previous page exactly" })
+    .optional()
+    .describe("nextCursor of the previous page"),
+});
+const output = z.object({
+  message: z.string(),
+  tasks: z.array(taskOutput),
+  total: z.number(),
+  nextCursor: z.string().nullable(),
+});
+
 export function registerListTasks(server: McpServer, { store }: McpContext): void {
   defineTool(
     server,
     "list_tasks",
     {
       description: "List tasks oldest first, a page at a time, optionally by status.",
-      inputSchema: z.object({
-        status: statusSchema.optional().describe("Only tasks with this status"),
-        limit: z
-          .int({ error: `limit must be a whole number from 1 to ${LIMITS.listLimit}` })
-          .min(1, { error: `limit must be from 1 to ${LIMITS.listLimit}` })
-          .max(LIMITS.listLimit, { error: `limit must be from 1 to ${LIMITS.listLimit}` })
-          .optional()
-          .describe(`Page size, 1–${LIMITS.listLimit}; default 50`),
-        cursor: z
-          .string({ error: "cursor must be the nextCursor string of the previous page" })
-          .max(200, { error: "cursor is not valid: pass the nextCursor of the previous page exactly" })
-          .optional()
-          .describe("nextCursor of the previous page"),
-      }),
-      outputSchema: z.object({
-        message: z.string(),
-        tasks: z.array(taskOutput),
-        total: z.number(),
-        nextCursor: z.string().nullable(),
-      }),
+      inputSchema: input,
+      outputSchema: output,
       hints: { readOnly: true, destructive: false, idempotent: true },
     },
     async ({ status, limit, cursor }) => {

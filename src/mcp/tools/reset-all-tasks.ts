@@ -4,16 +4,19 @@ import type { McpContext } from "../context.js";
 import { ok, toolError } from "../results.js";
 import { defineTool } from "./define.js";
 
+const input = z.object({
+  confirm: z.boolean({ error: "confirm must be true or false" }).optional().describe("Must be true"),
+});
+const output = z.object({ message: z.string(), reset: z.number() });
+
 export function registerResetAllTasks(server: McpServer, { store }: McpContext): void {
   defineTool(
     server,
     "reset_all_tasks",
     {
       description: "Reset EVERY task to pending, erasing results and feedback. Needs confirm: true.",
-      inputSchema: z.object({
-        confirm: z.boolean({ error: "confirm must be true or false" }).optional().describe("Must be true"),
-      }),
-      outputSchema: z.object({ message: z.string(), reset: z.number() }),
+      inputSchema: input,
+      outputSchema: output,
       hints: { readOnly: false, destructive: true, idempotent: true },
     },
     async ({ confirm }) => {

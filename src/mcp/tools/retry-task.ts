@@ -7,6 +7,9 @@ import { taskIdSchema, taskOutput } from "../schemas.js";
 import { taskSummary } from "../views.js";
 import { defineTool } from "./define.js";
 
+const input = z.object({ task_id: taskIdSchema, feedback: feedbackSchema.optional() });
+const output = z.object({ message: z.string(), queued: z.boolean(), task: taskOutput });
+
 export function registerRetryTask(server: McpServer, { store, workerId }: McpContext): void {
   defineTool(
     server,
@@ -14,8 +17,8 @@ export function registerRetryTask(server: McpServer, { store, workerId }: McpCon
     {
       description:
         "Queue a task again with feedback for the next attempt; if its attempts are spent it fails instead.",
-      inputSchema: z.object({ task_id: taskIdSchema, feedback: feedbackSchema.optional() }),
-      outputSchema: z.object({ message: z.string(), queued: z.boolean(), task: taskOutput }),
+      inputSchema: input,
+      outputSchema: output,
       hints: { readOnly: false, destructive: false, idempotent: false },
     },
     async ({ task_id, feedback }, ctx) => {

@@ -6,13 +6,15 @@ import { taskIdSchema, taskReplyOutput } from "../schemas.js";
 import { taskSummary } from "../views.js";
 import { defineTool } from "./define.js";
 
+const input = z.object({ task_id: taskIdSchema });
+
 export function registerStartTask(server: McpServer, { store, leaseMs, workerId }: McpContext): void {
   defineTool(
     server,
     "start_task",
     {
       description: "Start a pending task (uses an attempt). To take the next task, use claim_next_task.",
-      inputSchema: z.object({ task_id: taskIdSchema }),
+      inputSchema: input,
       outputSchema: taskReplyOutput,
       hints: { readOnly: false, destructive: false, idempotent: false },
     },
