@@ -46,6 +46,12 @@ export interface RunStats {
   failed: number;
   /** Attempts that did not pass and went back in line with feedback. */
   retried: number;
+  /**
+   * Attempts whose task was decided elsewhere while they ran (a person completed, failed, retried,
+   * reset or deleted it, or its lease passed to another worker): their outcome was not written.
+   * Absent from records of older versions.
+   */
+  lost: number;
   /** Executions started (the breaker's iterations). */
   executions: number;
   elapsed_seconds: number;
@@ -108,6 +114,7 @@ export function emptyRunStats(): RunStats {
     completed: 0,
     failed: 0,
     retried: 0,
+    lost: 0,
     executions: 0,
     elapsed_seconds: 0,
     stop_reason: null,

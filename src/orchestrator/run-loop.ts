@@ -102,6 +102,11 @@ function oneLine(text: string, max = 100): string {
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
 
+/** The task is no longer this run's: someone else decided about it while the attempt ran. */
+function isConflict(error: unknown): boolean {
+  return isRalphError(error) && error.code === "conflict";
+}
+
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -284,7 +289,12 @@ class ActiveRun implements RunHandle {
     const task = await this.store.claimNext({ workerId: this.workerId, leaseMs });
     if (!task) return this.queueEmpty();
     if (this.controller.signal.aborted || (atCap && !this.processed.has(task.id))) {
-      await this.store.release(task.id, { workerId: this.workerId });
+      try {
+        await this.store.release(task.id, this.held());
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+        // Someone decided about it in the meantime: it is not ours to give back.
+      }
       return this.controller.signal.aborted ? this.abortStop() : capStop;
     }
     return task;
@@ -377,7 +387,7 @@ class ActiveRun implements RunHandle {
     if (execution.signal.aborted || !result) {
       this.current = null;
       if (lease.lost) {
-        this.emit("lost", `${task.id} attempt ${attempt}: ${lease.lost}`, task.id, attempt);
+        this.lose(task, attempt, lease.lost);
       } else {
         await this.putBack(task, attempt);
       }
@@ -387,7 +397,7 @@ class ActiveRun implements RunHandle {
     const took = formatDuration(Math.round(clock.now() - began));
     if (result.ok && verdict?.passed) {
       const written = await this.settle(task, attempt, () =>
-        this.store.complete(task.id, (result as { output: string }).output, { workerId: this.workerId }),
+        this.store.complete(task.id, (result as { output: string }).output, this.held()),
       );
       this.breaker.record({ taskId: task.id, passed: true, costUsd: cost });
       this.current = null;
@@ -445,43 +455,59 @@ class ActiveRun implements RunHandle {
     if (trip && !trip.hard) log.info({ run: this.id, code: trip.code }, trip.reason);
   }
 
-  /** Retry with feedback; a task that cannot take more feedback fails with it as the reason. */
+  /**
+   * How every write-back of this run's own attempt is made: it must still hold the task, so what a
+   * person or another worker decided while the attempt ran (complete, fail, retry, reset) stands.
+   */
+  private held(): { workerId: string; requireHeld: true } {
+    return { workerId: this.workerId, requireHeld: true };
+  }
+
+  /**
+   * Retry with feedback. A task that cannot take more feedback (the feedback-entries limit, an
+   * InvalidTransitionError once the task is known to be ours) fails with it as the reason; a task
+   * that is no longer ours (ConflictError) is never failed or retried.
+   */
   private async retryOrFail(task: Task, feedback: string, source: "verifier" | "system"): Promise<Task> {
     try {
-      return await this.store.retry(task.id, feedback, { workerId: this.workerId, source });
+      return await this.store.retry(task.id, feedback, { ...this.held(), source });
     } catch (error) {
       if (!isRalphError(error) || error.code !== "invalid_transition") throw error;
-      return this.store.fail(task.id, feedback, { workerId: this.workerId });
+      return this.store.fail(task.id, feedback, this.held());
     }
   }
 
   /**
-   * Write an outcome. When the task changed hands meanwhile (its lease passed to another worker, a
-   * person completed or deleted it) the outcome is dropped and the run goes on; a store failure ends
-   * the run.
+   * Write an outcome. When the task is no longer this run's (a person completed, failed, retried,
+   * reset or deleted it, or its lease passed to another worker) the outcome is dropped, counted in
+   * the run's stats as `lost`, and the run goes on; a store failure ends the run.
    */
   private async settle(task: Task, attempt: number, write: () => Promise<Task>): Promise<Task | null> {
     try {
       return await write();
     } catch (error) {
       if (!isRalphError(error) || error.retryable) throw error;
-      this.emit(
-        "lost",
-        `${task.id} attempt ${attempt}: its outcome was not stored: ${error.message}`,
-        task.id,
-        attempt,
-      );
+      this.lose(task, attempt, `its outcome was not stored: ${error.message}`);
       return null;
     }
+  }
+
+  private lose(task: Task, attempt: number, why: string): void {
+    this.stats.lost += 1;
+    this.emit("lost", `${task.id} attempt ${attempt}: ${why}`, task.id, attempt);
   }
 
   /** Give the attempt back: the run was cancelled or hit its wall clock mid-execution. */
   private async putBack(task: Task, attempt: number): Promise<void> {
     try {
-      await this.store.release(task.id, { workerId: this.workerId });
+      await this.store.release(task.id, this.held());
       this.releasedTask = task.id;
       this.emit("released", `${task.id} attempt ${attempt}: stopped and put back in line`, task.id, attempt);
     } catch (error) {
+      if (isConflict(error)) {
+        this.lose(task, attempt, `stopped; it was not put back: ${(error as Error).message}`);
+        return;
+      }
       log.warn({ err: error, task: task.id }, "could not put the task back; its lease will expire instead");
     }
   }
