@@ -6,7 +6,7 @@
  * process's view) acting mid-execution.
  */
 import { existsSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { LIMITS } from "../../src/domain/task.js";
 import { OrchestratorBuilder } from "../../src/orchestrator/builder.js";
