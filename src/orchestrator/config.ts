@@ -223,11 +223,39 @@ export function check(options: OrchestratorOptions): void {
       'RALPH_VERIFIER=command needs RALPH_VERIFIER_COMMAND: the check to run, e.g. "npm test" (exit 0 passes).',
     );
   }
+  checkLoopTimings(options);
   const b = options.breaker;
   if (b.repeatThreshold > b.repeatWindow) {
     throw new ConfigError(
       "breaker.repeatThreshold",
       `breaker.repeatThreshold (${b.repeatThreshold}) must not exceed breaker.repeatWindow (${b.repeatWindow}).`,
+    );
+  }
+}
+
+/** How many heartbeats a run may miss before it counts as stale, or before its lease may run out. */
+export const MISSED_HEARTBEATS = 3;
+
+/**
+ * The run's timings must leave room for a few missed heartbeats (a busy machine, a slow store):
+ * another process marks a run abandoned once its heartbeat is older than staleRunMs, and a run that
+ * cannot keep up with its heartbeat cannot be trusted to keep renewing its lease either.
+ */
+export function checkLoopTimings(
+  options: Pick<OrchestratorOptions, "heartbeatMs" | "staleRunMs" | "leaseMs">,
+): void {
+  const { heartbeatMs, staleRunMs, leaseMs } = options;
+  const least = MISSED_HEARTBEATS * heartbeatMs;
+  if (staleRunMs < least) {
+    throw new ConfigError(
+      "staleRunMs",
+      `staleRunMs (${staleRunMs}) must be at least ${MISSED_HEARTBEATS} × heartbeatMs (${least}): a run that is working but slow would be marked abandoned by other processes.`,
+    );
+  }
+  if (leaseMs < least) {
+    throw new ConfigError(
+      "leaseMs",
+      `leaseMs (${leaseMs}) must be at least ${MISSED_HEARTBEATS} × heartbeatMs (${least}): a task's lease must outlast a few heartbeats of the run that holds it.`,
     );
   }
 }

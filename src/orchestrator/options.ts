@@ -101,7 +101,10 @@ export interface OrchestratorOptions {
    * cancel request from another process, in ms. Default 5 s.
    */
   heartbeatMs: number;
-  /** A running run whose heartbeat is older than this is marked abandoned, in ms. Default 5 minutes. */
+  /**
+   * A running run whose heartbeat is older than this is marked abandoned, in ms; at least
+   * 3 × heartbeatMs (so is leaseMs). Default 5 minutes.
+   */
   staleRunMs: number;
   breaker: BreakerLimits;
   /** Prices per model; merged over the defaults. */

@@ -107,6 +107,11 @@ function isConflict(error: unknown): boolean {
   return isRalphError(error) && error.code === "conflict";
 }
 
+/** Saving the run failed because its record has already ended (another process abandoned or ended it). */
+function isEndedElsewhere(error: unknown): error is Error {
+  return isRalphError(error) && error.code === "invalid_transition";
+}
+
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -165,6 +170,8 @@ class ActiveRun implements RunHandle {
   private heartbeat: NodeJS.Timeout | null = null;
   private readonly deadline = new AbortController();
   private releasedTask: string | null = null;
+  /** Another process ended the run's record (e.g. marked it abandoned): it cannot be saved any more. */
+  private recordEnded = false;
   private resolveDone!: (run: Run) => void;
 
   constructor(
@@ -603,7 +610,7 @@ class ActiveRun implements RunHandle {
 
   /** Write the run's state (in order, one write at a time) and notice a cancel request. */
   private persist(): void {
-    if (this.status !== "running") return;
+    if (this.status !== "running" || this.recordEnded) return;
     this.stats.elapsed_seconds = this.elapsed();
     const patch = { stats: { ...this.stats, tokens: { ...this.stats.tokens } }, current: this.current };
     this.persisting = this.persisting
@@ -611,7 +618,21 @@ class ActiveRun implements RunHandle {
       .then((saved) => {
         if (saved.cancel_requested) this.cancel("Cancelled by a request from another process");
       })
-      .catch((error: unknown) => log.warn({ err: error, run: this.id }, "could not save the run's progress"));
+      .catch((error: unknown) => {
+        if (isEndedElsewhere(error)) this.endedElsewhere(error.message);
+        else log.warn({ err: error, run: this.id }, "could not save the run's progress");
+      });
+  }
+
+  /**
+   * Another process ended this run's record (it marked it abandoned because its heartbeat looked
+   * stale, e.g. this process was suspended): the run cannot be followed or cancelled through the
+   * store any more, so it stops here — its execution killed, its task put back in line.
+   */
+  private endedElsewhere(why: string): void {
+    this.recordEnded = true;
+    log.warn({ run: this.id }, `${why} Stopping the run here.`);
+    this.abort({ code: "cancelled", reason: `Stopped: another process ended its record (${why})` });
   }
 
   private async finish(stop: Stop): Promise<Run> {
@@ -635,7 +656,12 @@ class ActiveRun implements RunHandle {
         finished_at: final.finished_at,
       });
     } catch (error) {
-      log.error({ err: error, run: this.id }, "could not save the run's end");
+      if (isEndedElsewhere(error)) {
+        this.recordEnded = true;
+        log.warn({ run: this.id }, `could not save the run's end: ${error.message}`);
+      } else {
+        log.error({ err: error, run: this.id }, "could not save the run's end");
+      }
     }
     this.emit("stopped", `${this.id} ${final.status}: ${stop.reason}`);
     this.listeners.clear();
