@@ -22,7 +22,7 @@ import { OrchestratorBuilder, type RunParams } from "./builder.js";
 import { systemClock } from "./clock.js";
 import { loadOrchestratorOptions } from "./config.js";
 import type { CreateMessage } from "./executors/sampling.js";
-import type { OrchestratorOptions } from "./options.js";
+import { DEFAULT_OPTIONS, type OrchestratorOptions } from "./options.js";
 import type { RunHandle } from "./run-loop.js";
 import type { Clock } from "./types.js";
 
@@ -112,9 +112,46 @@ export class RunRegistry {
     return [...this.active.values()];
   }
 
-  /** A run as it is now: live for a run of this process, else from the store (NotFoundError if none). */
+  /**
+   * A run as it is now: live for a run of this process, else from the store (NotFoundError if
+   * none). A run of another process whose heartbeat is older than staleRunMs is reported — and
+   * marked — abandoned: its process was killed or lost and will never end it.
+   */
   async get(id: string): Promise<Run> {
-    return this.active.get(id)?.snapshot() ?? this.store.runs.get(id.trim());
+    return this.active.get(id)?.snapshot() ?? this.stored(id.trim());
+  }
+
+  /** The configured staleRunMs; the default when the settings cannot be read (reading a run must not fail on them). */
+  private staleRunMs(): number {
+    try {
+      return this.options().staleRunMs;
+    } catch {
+      return DEFAULT_OPTIONS.staleRunMs;
+    }
+  }
+
+  private async stored(id: string): Promise<Run> {
+    const run = await this.store.runs.get(id);
+    if (run.status !== "running" || this.active.has(run.id)) return run;
+    const staleMs = this.staleRunMs();
+    if (Date.now() - Date.parse(run.updated_at) <= staleMs) return run;
+    try {
+      await this.store.runs.abandonStale(staleMs);
+      const after = await this.store.runs.get(id);
+      if (after.status !== "running" || Date.now() - Date.parse(after.updated_at) <= staleMs) return after;
+    } catch (error) {
+      log.warn({ err: error, run: run.id }, "could not mark a stale run as abandoned");
+    }
+    // Not marked (the store refused the write): report it as what it is all the same.
+    const reason = `The process running it stopped updating it at ${run.updated_at} (killed or lost).`;
+    return {
+      ...run,
+      status: "abandoned",
+      stop_code: "abandoned",
+      stop_reason: reason,
+      stats: { ...run.stats, stop_reason: reason },
+      current: null,
+    };
   }
 
   /**
@@ -134,8 +171,8 @@ export class RunRegistry {
   /**
    * Call `listener` with the run each time it changes, until it ends (the final record is the last
    * call) or until the returned function is called. A run of another process is read from the store
-   * every `watchPollMs` (the first read is reported at once); watching a run that does not exist
-   * stops at the first read.
+   * every `watchPollMs` (the first read is reported at once), and ends as abandoned once its
+   * heartbeat is older than staleRunMs; watching a run that does not exist stops at the first read.
    */
   watch(id: string, listener: RunListener): () => void {
     let stopped = false;
@@ -166,9 +203,10 @@ export class RunRegistry {
     const poll = async () => {
       if (stopped) return;
       try {
-        const run = await this.store.runs.get(id.trim());
-        if (run.updated_at !== last) {
-          last = run.updated_at;
+        const run = await this.stored(id.trim());
+        const seen = `${run.status} ${run.updated_at}`;
+        if (seen !== last) {
+          last = seen;
           safe(run);
         }
         if (isFinalRunStatus(run.status)) stopped = true;
