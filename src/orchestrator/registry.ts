@@ -14,7 +14,7 @@
  * fails that start with a ConfigError naming it, not the server's start-up. Executor and verifier
  * commands come only from those settings: nothing a caller passes to start() can name a command.
  */
-import { isRalphError } from "../domain/errors.js";
+import { ConflictError, isRalphError } from "../domain/errors.js";
 import { isFinalRunStatus, type Run } from "../domain/run.js";
 import { log } from "../log.js";
 import type { TaskStore } from "../store/types.js";
@@ -46,6 +46,8 @@ export type RunListener = (run: Run) => void;
 
 export class RunRegistry {
   private readonly active = new Map<string, RunHandle>();
+  /** Starts under way that have no handle yet (they count against maxActiveRuns). */
+  private starting = 0;
   private readonly everyRun = new Set<RunListener>();
   private readonly store: TaskStore;
 
@@ -60,17 +62,25 @@ export class RunRegistry {
 
   /**
    * Start a run in the background. Resolves with its handle as soon as the run has an id (its
-   * record is in the store); rejects with a ConfigError when the settings are wrong.
+   * record is in the store); rejects with a ConfigError when the settings are wrong, and with a
+   * ConflictError naming the working run(s) when maxActiveRuns runs of this process are working.
    */
   async start(params: StartRunParams = {}): Promise<RunHandle> {
     const options = this.options();
-    const orchestrator = OrchestratorBuilder.fromOptions(this.store, options, {
-      sampling: params.sampling,
-      cwd: this.config.cwd,
-    })
-      .withClock(this.config.clock ?? systemClock)
-      .build();
-    const handle = await orchestrator.start(params);
+    this.assertRoom(options.maxActiveRuns);
+    this.starting += 1;
+    let handle: RunHandle;
+    try {
+      const orchestrator = OrchestratorBuilder.fromOptions(this.store, options, {
+        sampling: params.sampling,
+        cwd: this.config.cwd,
+      })
+        .withClock(this.config.clock ?? systemClock)
+        .build();
+      handle = await orchestrator.start(params);
+    } finally {
+      this.starting -= 1;
+    }
     this.active.set(handle.id, handle);
     handle.onProgress((event) => {
       if (event.kind !== "stopped") this.tell(event.run);
@@ -80,6 +90,22 @@ export class RunRegistry {
       this.tell(final);
     });
     return handle;
+  }
+
+  /** Refuse a start beyond maxActiveRuns, naming the run that is working and how to follow or stop it. */
+  private assertRoom(max: number): void {
+    if (this.active.size + this.starting < max) return;
+    const limit = `at most ${max} active run${max === 1 ? "" : "s"} per server (maxActiveRuns, RALPH_MAX_ACTIVE_RUNS)`;
+    const working = [...this.active.keys()];
+    const id = working[0];
+    if (id === undefined) {
+      throw new ConflictError(`Another run is starting on this server; ${limit}. Try again in a moment.`);
+    }
+    throw new ConflictError(
+      `${working.join(", ")} ${working.length === 1 ? "is" : "are"} already working; ${limit}. ` +
+        `Follow it with run_orchestrator {"run_id": "${id}"} or by reading task://runs/${id}, ` +
+        `or stop it with run_orchestrator {"run_id": "${id}", "cancel": true}; then start a new run.`,
+    );
   }
 
   /**

@@ -236,4 +236,35 @@ describe("watching runs", () => {
     expect(registry.handle(handle.id)).toBeUndefined();
     expect(await store.runs.get(handle.id)).toMatchObject({ status: "abandoned" });
   });
+
+  it("maxActiveRuns caps the runs a registry works at once, also when starts race", async () => {
+    await store.create({ description: "Long job" });
+    await store.create({ description: "Another long job" });
+    const starts = await Promise.allSettled([registry.start(), registry.start()]);
+    expect(starts.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+    const refused = starts.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({ code: "conflict" });
+    await expect(registry.start()).rejects.toThrow(/^run-001 is already working; at most 1 active run/);
+    expect(registry.list().map((h) => h.id)).toEqual(["run-001"]);
+
+    const two = new RunRegistry({
+      store,
+      options: {
+        ...testOptions({
+          executor: "command",
+          executorCommand: `sh ${sq(join(fixtures, "tree.sh"))} ${sq(dir.path)}`,
+        }),
+        maxActiveRuns: 2,
+      },
+    });
+    try {
+      expect((await two.start()).id).toBe("run-002");
+      expect((await two.start()).id).toBe("run-003");
+      await expect(two.start()).rejects.toThrow(
+        /^run-002, run-003 are already working; at most 2 active runs/,
+      );
+    } finally {
+      await two.close();
+    }
+  });
 });

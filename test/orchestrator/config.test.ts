@@ -155,6 +155,23 @@ describe("errors name the setting", () => {
     );
   });
 
+  it("maxActiveRuns: 1 by default, from the file or RALPH_MAX_ACTIVE_RUNS, a whole number ≥ 1", () => {
+    expect(loadOrchestratorOptions({ env: {} }).maxActiveRuns).toBe(1);
+    const path = configFile({ maxActiveRuns: 2 });
+    expect(loadOrchestratorOptions({ env: {}, configPath: path }).maxActiveRuns).toBe(2);
+    expect(
+      loadOrchestratorOptions({ env: { RALPH_MAX_ACTIVE_RUNS: " 3 " }, configPath: path }).maxActiveRuns,
+    ).toBe(3);
+    for (const bad of ["0", "many", "1.5", "-1"]) {
+      const e = error(() => loadOrchestratorOptions({ env: { RALPH_MAX_ACTIVE_RUNS: bad } }));
+      expect(e.setting).toBe("RALPH_MAX_ACTIVE_RUNS");
+      expect(e.message).toContain("RALPH_MAX_ACTIVE_RUNS must be a whole number ≥ 1");
+    }
+    expect(
+      error(() => loadOrchestratorOptions({ env: {}, configPath: configFile({ maxActiveRuns: 0 }) })).setting,
+    ).toBe("maxActiveRuns");
+  });
+
   it("staleRunMs below 3 × heartbeatMs, and leaseMs below it, are refused by name", () => {
     const load = (content: unknown) => () =>
       loadOrchestratorOptions({ env: {}, configPath: configFile(content) });
