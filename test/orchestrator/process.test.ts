@@ -43,8 +43,9 @@ describe("command executor", () => {
     process.env.RALPH_HTTP_TOKEN = "server-secret";
     process.env.SOME_AGENT_API_KEY = "agent-key";
     try {
+      // `env` lists what the shell was given: set-but-empty would still show up there.
       const show =
-        'printf "token=[%s] set=%s key=[%s]" "$RALPH_HTTP_TOKEN" "${RALPH_HTTP_TOKEN+yes}" "$SOME_AGENT_API_KEY"';
+        'printf "token=[%s] set=%s key=[%s]" "$RALPH_HTTP_TOKEN" "$(env | grep -c ^RALPH_HTTP_TOKEN=)" "$SOME_AGENT_API_KEY"';
       const executor = new CommandExecutor({
         command: show,
         timeoutMs: 10_000,
@@ -53,7 +54,7 @@ describe("command executor", () => {
       });
       expect(await executor.execute(request(""), never)).toMatchObject({
         ok: true,
-        output: "token=[] set= key=[agent-key]",
+        output: "token=[] set=0 key=[agent-key]",
       });
       const verifier = new CommandVerifier({
         command: `cat >/dev/null; ${show}; exit 1`,
@@ -64,7 +65,7 @@ describe("command executor", () => {
         { task: { id: "task-042" } as never, attempt: 1, output: "x", runId: "run-007" },
         never,
       );
-      expect(verdict.feedback).toContain("token=[] set= key=[agent-key]");
+      expect(verdict.feedback).toContain("token=[] set=0 key=[agent-key]");
       expect(process.env.RALPH_HTTP_TOKEN).toBe("server-secret"); // the server keeps its own
     } finally {
       for (const [name, value] of [
