@@ -2,7 +2,6 @@
  * The run model: one pass of the orchestrator over the queue (claim → execute → verify → …),
  * as it is kept in the store and shown on `task://runs/{id}`. Pure data, no I/O.
  */
-import { ValidationError } from "./errors.js";
 
 /**
  * running    the loop is working (or waiting out a breaker cooldown)
@@ -138,14 +137,4 @@ export function tryParseRunId(id: string): number | null {
   const match = RUN_ID.exec(id.trim());
   const seq = match ? Number(match[1]) : Number.NaN;
   return Number.isSafeInteger(seq) && seq >= 1 ? seq : null;
-}
-
-export function parseRunId(id: string): number {
-  const seq = tryParseRunId(id);
-  if (seq === null) {
-    throw new ValidationError(
-      `"${id.length > 40 ? `${id.slice(0, 40)}…` : id}" is not a run id. Run ids look like run-001.`,
-    );
-  }
-  return seq;
 }

@@ -16,14 +16,14 @@ import type { SqliteTaskStore } from "../../src/store/sqlite/store.js";
 import { makeStore, sq, testOptions, useStore, waitFor } from "./helpers.js";
 
 const GATE = resolve(import.meta.dirname, "../mcp/fixtures/gate.mjs");
-const t = useStore();
+const ctx = useStore();
 
 function registry(): RunRegistry {
   return new RunRegistry({
-    store: t.store,
+    store: ctx.store,
     options: testOptions({
       executor: "command",
-      executorCommand: `${sq(process.execPath)} ${sq(GATE)} ${sq(t.dir.path)}`,
+      executorCommand: `${sq(process.execPath)} ${sq(GATE)} ${sq(ctx.dir.path)}`,
       verifier: "command",
       verifierCommand: "cat >/dev/null; echo 'not good enough'; exit 1",
     }),
@@ -35,7 +35,7 @@ async function decideMidExecution(
   act: (other: SqliteTaskStore, taskId: string) => Promise<unknown>,
   onProgress?: (event: RunProgress, cancel: () => void) => void,
 ) {
-  const { task } = await t.store.create({ description: "A job", max_attempts: 3 });
+  const { task } = await ctx.store.create({ description: "A job", max_attempts: 3 });
   const events: RunProgress[] = [];
   const handle = await registry().start({
     onProgress: (e) => {
@@ -43,15 +43,15 @@ async function decideMidExecution(
       onProgress?.(e, () => handle.cancel("test"));
     },
   });
-  await waitFor(() => existsSync(t.dir.file(`started-${task.id}-1`)), { what: "the executor to start" });
-  expect((await t.store.get(task.id)).status).toBe("in_progress");
-  const other = makeStore(t.dir);
+  await waitFor(() => existsSync(ctx.dir.file(`started-${task.id}-1`)), { what: "the executor to start" });
+  expect((await ctx.store.get(task.id)).status).toBe("in_progress");
+  const other = makeStore(ctx.dir);
   try {
     await act(other, task.id);
   } finally {
     await other.close();
   }
-  writeFileSync(t.dir.file("go"), "");
+  writeFileSync(ctx.dir.file("go"), "");
   return { task, events, handle };
 }
 
@@ -61,7 +61,7 @@ describe("a decision made while the run executes stands", () => {
       other.complete(id, "done by hand"),
     );
     const final = await handle.done;
-    expect(await t.store.get(task.id)).toMatchObject({
+    expect(await ctx.store.get(task.id)).toMatchObject({
       status: "completed",
       result: "done by hand",
       feedback: [],
@@ -76,13 +76,13 @@ describe("a decision made while the run executes stands", () => {
   it("a person's fail stays failed and the task is not executed again", async () => {
     const { task, handle } = await decideMidExecution((other, id) => other.fail(id, "not wanted"));
     const final = await handle.done;
-    expect(await t.store.get(task.id)).toMatchObject({
+    expect(await ctx.store.get(task.id)).toMatchObject({
       status: "failed",
       failure_reason: "not wanted",
       attempts: 1,
       feedback: [],
     });
-    expect(existsSync(t.dir.file(`started-${task.id}-2`))).toBe(false);
+    expect(existsSync(ctx.dir.file(`started-${task.id}-2`))).toBe(false);
     expect(final.stats).toMatchObject({ executions: 1, failed: 0, retried: 0, lost: 1 });
   });
 
@@ -97,7 +97,7 @@ describe("a decision made while the run executes stands", () => {
     );
     const final = await handle.done;
     expect(events.filter((e) => settled.has(e.kind)).map((e) => e.kind)).toEqual(["lost"]);
-    expect(await t.store.get(task.id)).toMatchObject({
+    expect(await ctx.store.get(task.id)).toMatchObject({
       status: "pending",
       attempts: 0,
       claimed_by: null,
@@ -109,13 +109,13 @@ describe("a decision made while the run executes stands", () => {
 
 describe("a task of this run that cannot take more feedback", () => {
   it("fails with the feedback as its reason (the feedback-entries limit), held by the run until then", async () => {
-    const { task } = await t.store.create({ description: "A job", max_attempts: 2 });
+    const { task } = await ctx.store.create({ description: "A job", max_attempts: 2 });
     for (let i = 0; i < LIMITS.feedbackEntries; i++) {
-      await t.store.complete(task.id, "x");
-      await t.store.retry(task.id, `feedback ${i}`);
+      await ctx.store.complete(task.id, "x");
+      await ctx.store.retry(task.id, `feedback ${i}`);
     }
     const final = await new OrchestratorBuilder()
-      .withTaskStore(t.store)
+      .withTaskStore(ctx.store)
       .withExecutor({
         kind: "test",
         execute: async () => ({ ok: true, output: "an answer", tokens: { input: 0, output: 0 } }),
@@ -126,7 +126,7 @@ describe("a task of this run that cannot take more feedback", () => {
       })
       .build()
       .run();
-    expect(await t.store.get(task.id)).toMatchObject({ status: "failed", failure_reason: "still wrong" });
+    expect(await ctx.store.get(task.id)).toMatchObject({ status: "failed", failure_reason: "still wrong" });
     expect(final.stats).toMatchObject({ failed: 1, retried: 0, lost: 0 });
   });
 });
