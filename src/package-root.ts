@@ -18,12 +18,18 @@ function find(): { root: string; version: string } | null {
         name?: string;
         version?: string;
       };
-      if (pkg.name === "ralph-mcp") return (found = { root: dir, version: pkg.version ?? "0.0.0" });
+      if (pkg.name === "ralph-mcp") {
+        found = { root: dir, version: pkg.version ?? "0.0.0" };
+        return found;
+      }
     } catch {
       // no package.json here: keep climbing
     }
     const up = dirname(dir);
-    if (up === dir) return (found = null);
+    if (up === dir) {
+      found = null;
+      return found;
+    }
     dir = up;
   }
 }

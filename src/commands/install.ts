@@ -1,6 +1,7 @@
 /**
  * `ralph-mcp install claude-desktop|claude-code`: add this server to the client's MCP config.
- * The file is merged, never clobbered: other servers and settings stay as they are, the previous
+ * The file is merged, never clobbered: other servers and settings stay as they are (in our own
+ * entry too: its other env variables, and RALPH_DB unless --db is given), the previous
  * file is kept as a timestamped backup, the write is atomic (temp file + rename), and running it
  * twice changes nothing the second time.
  */
@@ -19,6 +20,7 @@ import type { Command } from "commander";
 import { ValidationError } from "../domain/errors.js";
 import { SERVER_NAME } from "../mcp/identity.js";
 import { cliPath } from "../package-root.js";
+import { isPostgresUrl } from "../store/open.js";
 
 export const CLIENTS = ["claude-desktop", "claude-code"] as const;
 export type Client = (typeof CLIENTS)[number];
@@ -34,6 +36,8 @@ export interface InstallResult {
   path: string;
   action: "created" | "added" | "updated" | "unchanged";
   backup: string | null;
+  /** The entry as it is in the file now (merged with what was there). */
+  entry: ServerEntry;
 }
 
 /** Where each client keeps its MCP servers by default. */
@@ -73,8 +77,40 @@ export function serverEntry(options: {
   const entry: ServerEntry = viaNpx
     ? { command: "npx", args: ["-y", "ralph-mcp"] }
     : { command: process.execPath, args: [cli] };
-  if (options.db) entry.env = { RALPH_DB: resolve(options.db) };
+  const db = options.db?.trim();
+  if (db) entry.env = { RALPH_DB: isPostgresUrl(db) || db === ":memory:" ? db : resolve(db) };
   return options.client === "claude-code" ? { type: "stdio", ...entry } : entry;
+}
+
+/** A URL's password replaced by `****`, for printing; anything else as it is. */
+export function maskSecret(value: string): string {
+  try {
+    const url = new URL(value);
+    if (!url.password) return value;
+    url.password = "****";
+    return url.toString();
+  } catch {
+    return value;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The entry to write over a previous one: what we set (command, args, type, and the env variables
+ * we name) replaces it; everything else the user put there stays — other env variables (their API
+ * keys, RALPH_EXECUTOR_COMMAND, …), RALPH_DB when we were not given --db, and other fields.
+ */
+export function mergeEntry(previous: unknown, entry: ServerEntry): ServerEntry {
+  if (!isRecord(previous)) return entry;
+  const before = isRecord(previous.env) ? (previous.env as Record<string, string>) : {};
+  const env = { ...before, ...entry.env };
+  const merged: ServerEntry = { ...(previous as Partial<ServerEntry>), ...entry };
+  if (Object.keys(env).length > 0) merged.env = env;
+  else delete merged.env;
+  return merged;
 }
 
 function canonical(value: unknown): string {
@@ -115,8 +151,9 @@ export function installServer(
     throw new ValidationError(`"mcpServers" in ${path} is not an object; nothing was changed.`);
   }
   const previous = (servers as Record<string, unknown>)[name];
-  if (previous !== undefined && canonical(previous) === canonical(entry)) {
-    return { path, action: "unchanged", backup: null };
+  const merged = mergeEntry(previous, entry);
+  if (previous !== undefined && canonical(previous) === canonical(merged)) {
+    return { path, action: "unchanged", backup: null, entry: merged };
   }
   let backup: string | null = null;
   if (exists) {
@@ -125,11 +162,16 @@ export function installServer(
   } else {
     mkdirSync(dirname(path), { recursive: true });
   }
-  const next = { ...config, mcpServers: { ...(servers as Record<string, unknown>), [name]: entry } };
+  const next = { ...config, mcpServers: { ...(servers as Record<string, unknown>), [name]: merged } };
   const temp = `${path}.${process.pid}.tmp`;
   writeFileSync(temp, `${JSON.stringify(next, null, 2)}\n`, { mode: exists ? statSync(path).mode : 0o600 });
   renameSync(temp, path);
-  return { path, action: !exists ? "created" : previous === undefined ? "added" : "updated", backup };
+  return {
+    path,
+    action: !exists ? "created" : previous === undefined ? "added" : "updated",
+    backup,
+    entry: merged,
+  };
 }
 
 export function registerInstallCommand(program: Command): void {
@@ -170,12 +212,16 @@ export function registerInstallCommand(program: Command): void {
       }
       if (result.backup) out(`The previous file is saved as ${result.backup}.`);
       out(`It runs: ${[entry.command, ...entry.args].join(" ")}`);
-      if (entry.env)
+      // Only the variables we set are shown (a URL's password masked); the user's own are named.
+      const set = entry.env ?? {};
+      if (Object.keys(set).length > 0)
         out(
-          `With: ${Object.entries(entry.env)
-            .map(([k, v]) => `${k}=${v}`)
+          `With: ${Object.entries(set)
+            .map(([k, v]) => `${k}=${maskSecret(v)}`)
             .join(" ")}`,
         );
+      const kept = Object.keys(result.entry.env ?? {}).filter((k) => !(k in set));
+      if (kept.length > 0) out(`Kept its other environment variables: ${kept.join(", ")}.`);
       out(`Restart ${label} to load it.`);
     });
 }

@@ -80,7 +80,7 @@ function summary(run: Run): string[] {
   const s = run.stats;
   return [
     `${run.id} ${run.status}: ${run.stop_reason ?? ""}`,
-    `  processed ${s.processed} · completed ${s.completed} · failed ${s.failed} · retried ${s.retried} · executions ${s.executions}`,
+    `  processed ${s.processed} · completed ${s.completed} · failed ${s.failed} · retried ${s.retried}${s.lost ? ` · decided elsewhere ${s.lost}` : ""} · executions ${s.executions}`,
     `  tokens ${s.tokens.input.toLocaleString("en-US")} in / ${s.tokens.output.toLocaleString("en-US")} out · cost ${usd(s.cost_usd)} · ${formatDuration(Math.round(s.elapsed_seconds * 1000))}`,
   ];
 }

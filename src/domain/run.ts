@@ -2,7 +2,6 @@
  * The run model: one pass of the orchestrator over the queue (claim → execute → verify → …),
  * as it is kept in the store and shown on `task://runs/{id}`. Pure data, no I/O.
  */
-import { ValidationError } from "./errors.js";
 
 /**
  * running    the loop is working (or waiting out a breaker cooldown)
@@ -46,6 +45,12 @@ export interface RunStats {
   failed: number;
   /** Attempts that did not pass and went back in line with feedback. */
   retried: number;
+  /**
+   * Attempts whose task was decided elsewhere while they ran (a person completed, failed, retried,
+   * reset or deleted it, or its lease passed to another worker): their outcome was not written.
+   * Absent from records of older versions.
+   */
+  lost: number;
   /** Executions started (the breaker's iterations). */
   executions: number;
   elapsed_seconds: number;
@@ -108,6 +113,7 @@ export function emptyRunStats(): RunStats {
     completed: 0,
     failed: 0,
     retried: 0,
+    lost: 0,
     executions: 0,
     elapsed_seconds: 0,
     stop_reason: null,
@@ -131,14 +137,4 @@ export function tryParseRunId(id: string): number | null {
   const match = RUN_ID.exec(id.trim());
   const seq = match ? Number(match[1]) : Number.NaN;
   return Number.isSafeInteger(seq) && seq >= 1 ? seq : null;
-}
-
-export function parseRunId(id: string): number {
-  const seq = tryParseRunId(id);
-  if (seq === null) {
-    throw new ValidationError(
-      `"${id.length > 40 ? `${id.slice(0, 40)}…` : id}" is not a run id. Run ids look like run-001.`,
-    );
-  }
-  return seq;
 }

@@ -16,6 +16,7 @@ import { ValidationError } from "../domain/errors.js";
 import type { Run } from "../domain/run.js";
 import type { TaskStore } from "../store/types.js";
 import { systemClock } from "./clock.js";
+import { checkLoopTimings } from "./config.js";
 import {
   type BreakerLimits,
   DEFAULT_OPTIONS,
@@ -133,6 +134,7 @@ export class OrchestratorBuilder {
   build(): Orchestrator {
     if (!this.store) throw new TypeError("OrchestratorBuilder: withTaskStore(store) is required.");
     if (!this.executor) throw new TypeError("OrchestratorBuilder: withExecutor(executor) is required.");
+    checkLoopTimings(this.loop);
     return new Orchestrator({
       store: this.store,
       executor: this.executor,

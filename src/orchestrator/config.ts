@@ -5,7 +5,7 @@
  * setting, where it came from, and what is allowed.
  *
  * Environment: RALPH_EXECUTOR, RALPH_EXECUTOR_COMMAND, RALPH_VERIFIER, RALPH_VERIFIER_COMMAND,
- * RALPH_MODEL, ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, RALPH_CONFIG.
+ * RALPH_MODEL, ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, RALPH_MAX_ACTIVE_RUNS, RALPH_CONFIG.
  * File: any key of OrchestratorOptions (camelCase), `breaker` and `prices` partly, e.g.
  *   { "verifier": "command", "verifierCommand": "npm test", "breaker": { "maxCostUsd": 2 },
  *     "prices": { "claude-sonnet-5": { "input": 3, "output": 15 } } }
@@ -84,6 +84,7 @@ export const configFileSchema = z
     }),
     killGraceMs: ms("killGraceMs"),
     maxTasks: positive("maxTasks"),
+    maxActiveRuns: positive("maxActiveRuns"),
     leaseMs: ms("leaseMs", 1000),
     heartbeatMs: ms("heartbeatMs", 10),
     staleRunMs: ms("staleRunMs", 1),
@@ -146,12 +147,17 @@ const ENV_SETTINGS = {
   RALPH_MODEL: "model",
   ANTHROPIC_API_KEY: "apiKey",
   ANTHROPIC_BASE_URL: "baseURL",
+  RALPH_MAX_ACTIVE_RUNS: "maxActiveRuns",
 } as const;
+
+/** Settings whose environment variable holds a whole number. */
+const NUMERIC_ENV = new Set<string>(["maxActiveRuns"]);
 
 const ENV_HINT: Record<string, string> = {
   RALPH_EXECUTOR: "anthropic, command or sampling",
   RALPH_VERIFIER: "anthropic, command or none",
   ANTHROPIC_BASE_URL: "a URL such as https://api.anthropic.com",
+  RALPH_MAX_ACTIVE_RUNS: "a whole number ≥ 1",
 };
 
 function fromEnv(env: NodeJS.ProcessEnv): ConfigFile {
@@ -159,7 +165,13 @@ function fromEnv(env: NodeJS.ProcessEnv): ConfigFile {
   for (const [name, key] of Object.entries(ENV_SETTINGS)) {
     const raw = env[name];
     if (raw === undefined || raw.trim() === "") continue;
-    const value = key.endsWith("Command") || key === "apiKey" ? raw : raw.trim();
+    const value = NUMERIC_ENV.has(key)
+      ? /^\s*\d+\s*$/.test(raw)
+        ? Number(raw)
+        : raw
+      : key.endsWith("Command") || key === "apiKey"
+        ? raw
+        : raw.trim();
     const field = configFileSchema.shape[key];
     const parsed = field.safeParse(value);
     if (!parsed.success) {
@@ -223,11 +235,39 @@ export function check(options: OrchestratorOptions): void {
       'RALPH_VERIFIER=command needs RALPH_VERIFIER_COMMAND: the check to run, e.g. "npm test" (exit 0 passes).',
     );
   }
+  checkLoopTimings(options);
   const b = options.breaker;
   if (b.repeatThreshold > b.repeatWindow) {
     throw new ConfigError(
       "breaker.repeatThreshold",
       `breaker.repeatThreshold (${b.repeatThreshold}) must not exceed breaker.repeatWindow (${b.repeatWindow}).`,
+    );
+  }
+}
+
+/** How many heartbeats a run may miss before it counts as stale, or before its lease may run out. */
+export const MISSED_HEARTBEATS = 3;
+
+/**
+ * The run's timings must leave room for a few missed heartbeats (a busy machine, a slow store):
+ * another process marks a run abandoned once its heartbeat is older than staleRunMs, and a run that
+ * cannot keep up with its heartbeat cannot be trusted to keep renewing its lease either.
+ */
+export function checkLoopTimings(
+  options: Pick<OrchestratorOptions, "heartbeatMs" | "staleRunMs" | "leaseMs">,
+): void {
+  const { heartbeatMs, staleRunMs, leaseMs } = options;
+  const least = MISSED_HEARTBEATS * heartbeatMs;
+  if (staleRunMs < least) {
+    throw new ConfigError(
+      "staleRunMs",
+      `staleRunMs (${staleRunMs}) must be at least ${MISSED_HEARTBEATS} × heartbeatMs (${least}): a run that is working but slow would be marked abandoned by other processes.`,
+    );
+  }
+  if (leaseMs < least) {
+    throw new ConfigError(
+      "leaseMs",
+      `leaseMs (${leaseMs}) must be at least ${MISSED_HEARTBEATS} × heartbeatMs (${least}): a task's lease must outlast a few heartbeats of the run that holds it.`,
     );
   }
 }

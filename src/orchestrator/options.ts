@@ -94,6 +94,11 @@ export interface OrchestratorOptions {
   killGraceMs: number;
   /** Most distinct tasks one run takes on (`--max-tasks`, `max_tasks`). Default 10. */
   maxTasks: number;
+  /**
+   * Most runs one server process works at once from run_orchestrator calls
+   * (RALPH_MAX_ACTIVE_RUNS); a call beyond it is refused, naming the run that is working. Default 1.
+   */
+  maxActiveRuns: number;
   /** The lease a run holds on the task it executes, renewed every third of it. Default 5 minutes. */
   leaseMs: number;
   /**
@@ -101,7 +106,10 @@ export interface OrchestratorOptions {
    * cancel request from another process, in ms. Default 5 s.
    */
   heartbeatMs: number;
-  /** A running run whose heartbeat is older than this is marked abandoned, in ms. Default 5 minutes. */
+  /**
+   * A running run whose heartbeat is older than this is marked abandoned, in ms; at least
+   * 3 × heartbeatMs (so is leaseMs). Default 5 minutes.
+   */
   staleRunMs: number;
   breaker: BreakerLimits;
   /** Prices per model; merged over the defaults. */
@@ -153,6 +161,7 @@ export const DEFAULT_OPTIONS: OrchestratorOptions = {
   maxOutputChars: LIMITS.resultChars,
   killGraceMs: 2000,
   maxTasks: 10,
+  maxActiveRuns: 1,
   leaseMs: 5 * 60 * 1000,
   heartbeatMs: 5000,
   staleRunMs: 5 * 60 * 1000,

@@ -6,7 +6,9 @@
  * period. When the command exits by itself, what it left running in its group is ended too.
  * On Windows the tree is killed with `taskkill /T /F`.
  *
- * The command line comes from the server's configuration only; tool arguments never reach it.
+ * The command line comes from the server's configuration only; tool arguments never reach it. It
+ * inherits the server's environment (agents need their own keys) except the server's own secrets
+ * (WITHHELD_ENV: RALPH_HTTP_TOKEN, the HTTP transport's bearer token).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -17,7 +19,7 @@ export interface CommandSpec {
   command: string;
   /** Written to stdin, which is then closed. */
   input: string;
-  /** Added to the inherited environment. */
+  /** Added to the inherited environment (the server's, without WITHHELD_ENV such as RALPH_HTTP_TOKEN). */
   env: Record<string, string>;
   timeoutMs: number;
   /** stdout beyond this many bytes is read and dropped. */
@@ -103,20 +105,42 @@ async function killTree(child: ChildProcess, graceMs: number): Promise<void> {
   signalTree(child, "SIGKILL");
 }
 
+/** An outcome of a command that never ran: nothing read, no process. */
+function notRun(kind: "aborted" | "spawn_error", durationMs: number, error?: string): CommandOutcome {
+  return {
+    kind,
+    code: null,
+    signal: null,
+    stdout: "",
+    stderrTail: "",
+    truncated: false,
+    pid: undefined,
+    durationMs,
+    ...(error !== undefined ? { error } : {}),
+  };
+}
+
+/**
+ * Variables of the server's environment a command does not get: the server's own secrets. Agents
+ * keep everything else (their API keys, PATH, HOME, …).
+ */
+export const WITHHELD_ENV: readonly string[] = ["RALPH_HTTP_TOKEN"];
+
+/** The server's environment without what is withheld, plus the command's own variables. */
+export function commandEnv(
+  extra: Record<string, string>,
+  base: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  for (const name of WITHHELD_ENV) delete env[name];
+  return { ...env, ...extra };
+}
+
 export function runCommand(spec: CommandSpec, signal?: AbortSignal): Promise<CommandOutcome> {
   const started = Date.now();
   return new Promise((resolvePromise) => {
     if (signal?.aborted) {
-      resolvePromise({
-        kind: "aborted",
-        code: null,
-        signal: null,
-        stdout: "",
-        stderrTail: "",
-        truncated: false,
-        pid: undefined,
-        durationMs: 0,
-      });
+      resolvePromise(notRun("aborted", 0));
       return;
     }
     let child: ChildProcess;
@@ -126,21 +150,11 @@ export function runCommand(spec: CommandSpec, signal?: AbortSignal): Promise<Com
         detached: !isWindows,
         windowsHide: true,
         cwd: spec.cwd,
-        env: { ...process.env, ...spec.env },
+        env: commandEnv(spec.env),
         stdio: ["pipe", "pipe", "pipe"],
       });
     } catch (error) {
-      resolvePromise({
-        kind: "spawn_error",
-        code: null,
-        signal: null,
-        stdout: "",
-        stderrTail: "",
-        truncated: false,
-        pid: undefined,
-        durationMs: Date.now() - started,
-        error: (error as Error).message,
-      });
+      resolvePromise(notRun("spawn_error", Date.now() - started, (error as Error).message));
       return;
     }
 

@@ -14,7 +14,7 @@
  * fails that start with a ConfigError naming it, not the server's start-up. Executor and verifier
  * commands come only from those settings: nothing a caller passes to start() can name a command.
  */
-import { isRalphError } from "../domain/errors.js";
+import { ConflictError, isRalphError } from "../domain/errors.js";
 import { isFinalRunStatus, type Run } from "../domain/run.js";
 import { log } from "../log.js";
 import type { TaskStore } from "../store/types.js";
@@ -22,7 +22,7 @@ import { OrchestratorBuilder, type RunParams } from "./builder.js";
 import { systemClock } from "./clock.js";
 import { loadOrchestratorOptions } from "./config.js";
 import type { CreateMessage } from "./executors/sampling.js";
-import type { OrchestratorOptions } from "./options.js";
+import { DEFAULT_OPTIONS, type OrchestratorOptions } from "./options.js";
 import type { RunHandle } from "./run-loop.js";
 import type { Clock } from "./types.js";
 
@@ -46,6 +46,8 @@ export type RunListener = (run: Run) => void;
 
 export class RunRegistry {
   private readonly active = new Map<string, RunHandle>();
+  /** Starts under way that have no handle yet (they count against maxActiveRuns). */
+  private starting = 0;
   private readonly everyRun = new Set<RunListener>();
   private readonly store: TaskStore;
 
@@ -60,17 +62,25 @@ export class RunRegistry {
 
   /**
    * Start a run in the background. Resolves with its handle as soon as the run has an id (its
-   * record is in the store); rejects with a ConfigError when the settings are wrong.
+   * record is in the store); rejects with a ConfigError when the settings are wrong, and with a
+   * ConflictError naming the working run(s) when maxActiveRuns runs of this process are working.
    */
   async start(params: StartRunParams = {}): Promise<RunHandle> {
     const options = this.options();
-    const orchestrator = OrchestratorBuilder.fromOptions(this.store, options, {
-      sampling: params.sampling,
-      cwd: this.config.cwd,
-    })
-      .withClock(this.config.clock ?? systemClock)
-      .build();
-    const handle = await orchestrator.start(params);
+    this.assertRoom(options.maxActiveRuns);
+    this.starting += 1;
+    let handle: RunHandle;
+    try {
+      const orchestrator = OrchestratorBuilder.fromOptions(this.store, options, {
+        sampling: params.sampling,
+        cwd: this.config.cwd,
+      })
+        .withClock(this.config.clock ?? systemClock)
+        .build();
+      handle = await orchestrator.start(params);
+    } finally {
+      this.starting -= 1;
+    }
     this.active.set(handle.id, handle);
     handle.onProgress((event) => {
       if (event.kind !== "stopped") this.tell(event.run);
@@ -80,6 +90,22 @@ export class RunRegistry {
       this.tell(final);
     });
     return handle;
+  }
+
+  /** Refuse a start beyond maxActiveRuns, naming the run that is working and how to follow or stop it. */
+  private assertRoom(max: number): void {
+    if (this.active.size + this.starting < max) return;
+    const limit = `at most ${max} active run${max === 1 ? "" : "s"} per server (maxActiveRuns, RALPH_MAX_ACTIVE_RUNS)`;
+    const working = [...this.active.keys()];
+    const id = working[0];
+    if (id === undefined) {
+      throw new ConflictError(`Another run is starting on this server; ${limit}. Try again in a moment.`);
+    }
+    throw new ConflictError(
+      `${working.join(", ")} ${working.length === 1 ? "is" : "are"} already working; ${limit}. ` +
+        `Follow it with run_orchestrator {"run_id": "${id}"} or by reading task://runs/${id}, ` +
+        `or stop it with run_orchestrator {"run_id": "${id}", "cancel": true}; then start a new run.`,
+    );
   }
 
   /**
@@ -112,9 +138,46 @@ export class RunRegistry {
     return [...this.active.values()];
   }
 
-  /** A run as it is now: live for a run of this process, else from the store (NotFoundError if none). */
+  /**
+   * A run as it is now: live for a run of this process, else from the store (NotFoundError if
+   * none). A run of another process whose heartbeat is older than staleRunMs is reported — and
+   * marked — abandoned: its process was killed or lost and will never end it.
+   */
   async get(id: string): Promise<Run> {
-    return this.active.get(id)?.snapshot() ?? this.store.runs.get(id.trim());
+    return this.active.get(id)?.snapshot() ?? this.stored(id.trim());
+  }
+
+  /** The configured staleRunMs; the default when the settings cannot be read (reading a run must not fail on them). */
+  private staleRunMs(): number {
+    try {
+      return this.options().staleRunMs;
+    } catch {
+      return DEFAULT_OPTIONS.staleRunMs;
+    }
+  }
+
+  private async stored(id: string): Promise<Run> {
+    const run = await this.store.runs.get(id);
+    if (run.status !== "running" || this.active.has(run.id)) return run;
+    const staleMs = this.staleRunMs();
+    if (Date.now() - Date.parse(run.updated_at) <= staleMs) return run;
+    try {
+      await this.store.runs.abandonStale(staleMs);
+      const after = await this.store.runs.get(id);
+      if (after.status !== "running" || Date.now() - Date.parse(after.updated_at) <= staleMs) return after;
+    } catch (error) {
+      log.warn({ err: error, run: run.id }, "could not mark a stale run as abandoned");
+    }
+    // Not marked (the store refused the write): report it as what it is all the same.
+    const reason = `The process running it stopped updating it at ${run.updated_at} (killed or lost).`;
+    return {
+      ...run,
+      status: "abandoned",
+      stop_code: "abandoned",
+      stop_reason: reason,
+      stats: { ...run.stats, stop_reason: reason },
+      current: null,
+    };
   }
 
   /**
@@ -134,8 +197,8 @@ export class RunRegistry {
   /**
    * Call `listener` with the run each time it changes, until it ends (the final record is the last
    * call) or until the returned function is called. A run of another process is read from the store
-   * every `watchPollMs` (the first read is reported at once); watching a run that does not exist
-   * stops at the first read.
+   * every `watchPollMs` (the first read is reported at once), and ends as abandoned once its
+   * heartbeat is older than staleRunMs; watching a run that does not exist stops at the first read.
    */
   watch(id: string, listener: RunListener): () => void {
     let stopped = false;
@@ -166,9 +229,10 @@ export class RunRegistry {
     const poll = async () => {
       if (stopped) return;
       try {
-        const run = await this.store.runs.get(id.trim());
-        if (run.updated_at !== last) {
-          last = run.updated_at;
+        const run = await this.stored(id.trim());
+        const seen = `${run.status} ${run.updated_at}`;
+        if (seen !== last) {
+          last = seen;
           safe(run);
         }
         if (isFinalRunStatus(run.status)) stopped = true;

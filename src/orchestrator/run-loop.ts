@@ -102,6 +102,16 @@ function oneLine(text: string, max = 100): string {
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
 
+/** The task is no longer this run's: someone else decided about it while the attempt ran. */
+function isConflict(error: unknown): boolean {
+  return isRalphError(error) && error.code === "conflict";
+}
+
+/** Saving the run failed because its record has already ended (another process abandoned or ended it). */
+function isEndedElsewhere(error: unknown): error is Error {
+  return isRalphError(error) && error.code === "invalid_transition";
+}
+
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -160,6 +170,8 @@ class ActiveRun implements RunHandle {
   private heartbeat: NodeJS.Timeout | null = null;
   private readonly deadline = new AbortController();
   private releasedTask: string | null = null;
+  /** Another process ended the run's record (e.g. marked it abandoned): it cannot be saved any more. */
+  private recordEnded = false;
   private resolveDone!: (run: Run) => void;
 
   constructor(
@@ -284,7 +296,12 @@ class ActiveRun implements RunHandle {
     const task = await this.store.claimNext({ workerId: this.workerId, leaseMs });
     if (!task) return this.queueEmpty();
     if (this.controller.signal.aborted || (atCap && !this.processed.has(task.id))) {
-      await this.store.release(task.id, { workerId: this.workerId });
+      try {
+        await this.store.release(task.id, this.held());
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+        // Someone decided about it in the meantime: it is not ours to give back.
+      }
       return this.controller.signal.aborted ? this.abortStop() : capStop;
     }
     return task;
@@ -377,7 +394,7 @@ class ActiveRun implements RunHandle {
     if (execution.signal.aborted || !result) {
       this.current = null;
       if (lease.lost) {
-        this.emit("lost", `${task.id} attempt ${attempt}: ${lease.lost}`, task.id, attempt);
+        this.lose(task, attempt, lease.lost);
       } else {
         await this.putBack(task, attempt);
       }
@@ -387,7 +404,7 @@ class ActiveRun implements RunHandle {
     const took = formatDuration(Math.round(clock.now() - began));
     if (result.ok && verdict?.passed) {
       const written = await this.settle(task, attempt, () =>
-        this.store.complete(task.id, (result as { output: string }).output, { workerId: this.workerId }),
+        this.store.complete(task.id, (result as { output: string }).output, this.held()),
       );
       this.breaker.record({ taskId: task.id, passed: true, costUsd: cost });
       this.current = null;
@@ -445,43 +462,59 @@ class ActiveRun implements RunHandle {
     if (trip && !trip.hard) log.info({ run: this.id, code: trip.code }, trip.reason);
   }
 
-  /** Retry with feedback; a task that cannot take more feedback fails with it as the reason. */
+  /**
+   * How every write-back of this run's own attempt is made: it must still hold the task, so what a
+   * person or another worker decided while the attempt ran (complete, fail, retry, reset) stands.
+   */
+  private held(): { workerId: string; requireHeld: true } {
+    return { workerId: this.workerId, requireHeld: true };
+  }
+
+  /**
+   * Retry with feedback. A task that cannot take more feedback (the feedback-entries limit, an
+   * InvalidTransitionError once the task is known to be ours) fails with it as the reason; a task
+   * that is no longer ours (ConflictError) is never failed or retried.
+   */
   private async retryOrFail(task: Task, feedback: string, source: "verifier" | "system"): Promise<Task> {
     try {
-      return await this.store.retry(task.id, feedback, { workerId: this.workerId, source });
+      return await this.store.retry(task.id, feedback, { ...this.held(), source });
     } catch (error) {
       if (!isRalphError(error) || error.code !== "invalid_transition") throw error;
-      return this.store.fail(task.id, feedback, { workerId: this.workerId });
+      return this.store.fail(task.id, feedback, this.held());
     }
   }
 
   /**
-   * Write an outcome. When the task changed hands meanwhile (its lease passed to another worker, a
-   * person completed or deleted it) the outcome is dropped and the run goes on; a store failure ends
-   * the run.
+   * Write an outcome. When the task is no longer this run's (a person completed, failed, retried,
+   * reset or deleted it, or its lease passed to another worker) the outcome is dropped, counted in
+   * the run's stats as `lost`, and the run goes on; a store failure ends the run.
    */
   private async settle(task: Task, attempt: number, write: () => Promise<Task>): Promise<Task | null> {
     try {
       return await write();
     } catch (error) {
       if (!isRalphError(error) || error.retryable) throw error;
-      this.emit(
-        "lost",
-        `${task.id} attempt ${attempt}: its outcome was not stored: ${error.message}`,
-        task.id,
-        attempt,
-      );
+      this.lose(task, attempt, `its outcome was not stored: ${error.message}`);
       return null;
     }
+  }
+
+  private lose(task: Task, attempt: number, why: string): void {
+    this.stats.lost += 1;
+    this.emit("lost", `${task.id} attempt ${attempt}: ${why}`, task.id, attempt);
   }
 
   /** Give the attempt back: the run was cancelled or hit its wall clock mid-execution. */
   private async putBack(task: Task, attempt: number): Promise<void> {
     try {
-      await this.store.release(task.id, { workerId: this.workerId });
+      await this.store.release(task.id, this.held());
       this.releasedTask = task.id;
       this.emit("released", `${task.id} attempt ${attempt}: stopped and put back in line`, task.id, attempt);
     } catch (error) {
+      if (isConflict(error)) {
+        this.lose(task, attempt, `stopped; it was not put back: ${(error as Error).message}`);
+        return;
+      }
       log.warn({ err: error, task: task.id }, "could not put the task back; its lease will expire instead");
     }
   }
@@ -577,7 +610,7 @@ class ActiveRun implements RunHandle {
 
   /** Write the run's state (in order, one write at a time) and notice a cancel request. */
   private persist(): void {
-    if (this.status !== "running") return;
+    if (this.status !== "running" || this.recordEnded) return;
     this.stats.elapsed_seconds = this.elapsed();
     const patch = { stats: { ...this.stats, tokens: { ...this.stats.tokens } }, current: this.current };
     this.persisting = this.persisting
@@ -585,7 +618,21 @@ class ActiveRun implements RunHandle {
       .then((saved) => {
         if (saved.cancel_requested) this.cancel("Cancelled by a request from another process");
       })
-      .catch((error: unknown) => log.warn({ err: error, run: this.id }, "could not save the run's progress"));
+      .catch((error: unknown) => {
+        if (isEndedElsewhere(error)) this.endedElsewhere(error.message);
+        else log.warn({ err: error, run: this.id }, "could not save the run's progress");
+      });
+  }
+
+  /**
+   * Another process ended this run's record (it marked it abandoned because its heartbeat looked
+   * stale, e.g. this process was suspended): the run cannot be followed or cancelled through the
+   * store any more, so it stops here — its execution killed, its task put back in line.
+   */
+  private endedElsewhere(why: string): void {
+    this.recordEnded = true;
+    log.warn({ run: this.id }, `${why} Stopping the run here.`);
+    this.abort({ code: "cancelled", reason: `Stopped: another process ended its record (${why})` });
   }
 
   private async finish(stop: Stop): Promise<Run> {
@@ -609,7 +656,12 @@ class ActiveRun implements RunHandle {
         finished_at: final.finished_at,
       });
     } catch (error) {
-      log.error({ err: error, run: this.id }, "could not save the run's end");
+      if (isEndedElsewhere(error)) {
+        this.recordEnded = true;
+        log.warn({ run: this.id }, `could not save the run's end: ${error.message}`);
+      } else {
+        log.error({ err: error, run: this.id }, "could not save the run's end");
+      }
     }
     this.emit("stopped", `${this.id} ${final.status}: ${stop.reason}`);
     this.listeners.clear();

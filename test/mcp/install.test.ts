@@ -82,6 +82,87 @@ describe("ralph-mcp install", () => {
     expect(backups(tmp.dir)).toHaveLength(1);
   });
 
+  /** A config whose ralph-workflow entry the user set up by hand (an old path, their own env). */
+  function userConfig(dir: string): { config: string; userEnv: Record<string, string> } {
+    const config = join(dir, "claude_desktop_config.json");
+    const userEnv = {
+      RALPH_DB: "/home/me/my-tasks.db",
+      ANTHROPIC_API_KEY: "sk-ant-user-secret",
+      RALPH_EXECUTOR_COMMAND: "claude -p",
+    };
+    writeFileSync(
+      config,
+      JSON.stringify({
+        mcpServers: {
+          "ralph-workflow": { command: "/old/node", args: ["/old/cli.js"], env: userEnv, disabled: false },
+        },
+      }),
+    );
+    return { config, userEnv };
+  }
+  const entryIn = (config: string) => JSON.parse(readFileSync(config, "utf8")).mcpServers["ralph-workflow"];
+
+  it("keeps the user's env (their RALPH_DB too) when --db is not given, and prints none of it", async () => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    const { config, userEnv } = userConfig(tmp.dir);
+    const result = await install("claude-desktop", "--config", config);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("Updated ralph-workflow");
+    expect(entryIn(config)).toEqual({
+      command: process.execPath,
+      args: [CLI],
+      env: userEnv,
+      disabled: false,
+    });
+    expect(result.stdout).not.toContain("sk-ant-user-secret");
+    expect(result.stdout).toContain(
+      "Kept its other environment variables: RALPH_DB, ANTHROPIC_API_KEY, RALPH_EXECUTOR_COMMAND.",
+    );
+    // And again: nothing changes.
+    expect((await install("claude-desktop", "--config", config)).stdout).toContain("nothing changed");
+  });
+
+  it("--db overrides RALPH_DB only; the user's other variables stay", async () => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    const { config, userEnv } = userConfig(tmp.dir);
+    assertBuilt();
+    const { stdout } = await run(process.execPath, [
+      CLI,
+      "--db",
+      tmp.db,
+      "install",
+      "claude-desktop",
+      "--config",
+      config,
+    ]);
+    expect(entryIn(config).env).toEqual({ ...userEnv, RALPH_DB: tmp.db });
+    expect(stdout).toContain(`With: RALPH_DB=${tmp.db}`);
+    expect(stdout).not.toContain("sk-ant-user-secret");
+  });
+
+  const PG_URL = "postgres://ralph:s3cret-pw@db.example.com:5432/tasks";
+  async function installUrl(): Promise<{ config: string; stdout: string }> {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    const config = join(tmp.dir, "config.json");
+    assertBuilt();
+    const args = [CLI, "--db", PG_URL, "install", "claude-desktop", "--config", config];
+    return { config, stdout: (await run(process.execPath, args)).stdout };
+  }
+
+  it("a postgres:// URL is written as it is, not made a path", async () => {
+    const { config } = await installUrl();
+    expect(entryIn(config).env).toEqual({ RALPH_DB: PG_URL });
+  });
+
+  it("the password of a URL is masked in what it prints", async () => {
+    const { stdout } = await installUrl();
+    expect(stdout).toContain("With: RALPH_DB=postgres://ralph:****@db.example.com:5432/tasks");
+    expect(stdout).not.toContain("s3cret-pw");
+  });
+
   it("writes Claude Code's stdio entry, through npx when asked", async () => {
     const tmp = tempDb();
     cleanups.push(tmp.cleanup);

@@ -419,6 +419,66 @@ describe("background runs (wait: false)", () => {
     expect(await task(other, "task-001")).toMatchObject({ status: "pending", attempts: 0 });
   });
 
+  it("a second run beyond maxActiveRuns (default 1) is a tool error naming the working run and how to follow or cancel it", async () => {
+    const s = setup();
+    const client = await v1(s, { RALPH_EXECUTOR_COMMAND: command(GATE, s.dir) });
+    await ok(client, "add_task", { description: "gated job" });
+    await ok(client, "add_task", { description: "another job" });
+    expect(await ok(client, "run_orchestrator", { wait: false })).toMatchObject({ run_id: "run-001" });
+    await waitFor(() => existsSync(s.dir.file("started-task-001-1")), { what: "the agent to start" });
+
+    for (const args of [{}, { wait: false }, { max_tasks: 1 }]) {
+      const refused = await call(client, "run_orchestrator", args);
+      expect(refused.isError, JSON.stringify(args)).toBe(true);
+      expect(refused.text).toMatch(
+        /run-001 is already working; at most 1 active run per server \(maxActiveRuns, RALPH_MAX_ACTIVE_RUNS\)/,
+      );
+      expect(refused.text).toContain('run_orchestrator {"run_id": "run-001"}');
+      expect(refused.text).toContain("task://runs/run-001");
+      expect(refused.text).toContain('{"run_id": "run-001", "cancel": true}');
+    }
+    expect(await task(client, "task-002")).toMatchObject({ status: "pending", attempts: 0 });
+    await expect(readRun(client, "task://runs/run-002")).rejects.toThrow(/No run run-002/);
+
+    writeFileSync(s.dir.file("go"), "");
+    const done = await call(client, "run_orchestrator", { run_id: "run-001" });
+    expect(done.structured).toMatchObject({ status: "finished", completed: 2 });
+    // Once it has ended, a new run starts.
+    expect(await ok(client, "run_orchestrator", {})).toMatchObject({ run_id: "run-002", status: "finished" });
+  });
+
+  it("a run whose process died (its row left running) is reported abandoned: following it returns", async () => {
+    const s = setup();
+    writeFileSync(s.dir.file("ralph.json"), JSON.stringify({ heartbeatMs: 50, staleRunMs: 400 }));
+    const client = await v1(s, { RALPH_EXECUTOR_COMMAND: command(AGENT, s.dir) });
+    // What a `ralph-mcp run` killed with SIGKILL leaves behind: its run row, running, never updated again.
+    const store = openSqliteStore({ path: s.db });
+    cleanups.push(() => store.close());
+    const ghost = await store.runs.create({
+      max_tasks: 1,
+      settings: { executor: "command" },
+      owner: "gone:1",
+    });
+    expect(ghost.id).toBe("run-001");
+    expect((await readRun(client)).status).toBe("running"); // its heartbeat is still fresh
+
+    const followed = await Promise.race([
+      call(client, "run_orchestrator", { run_id: "run-001" }),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error("following a dead run never returned")), 10_000),
+      ),
+    ]);
+    expect(followed.isError, followed.text).toBe(false);
+    expect(followed.structured).toMatchObject({
+      run_id: "run-001",
+      status: "abandoned",
+      stop_code: "abandoned",
+    });
+    expect(followed.text).toMatch(/^run-001 abandoned: The process running it stopped updating it/);
+    expect(await readRun(client)).toMatchObject({ status: "abandoned", current: null });
+    expect(await store.runs.get("run-001")).toMatchObject({ status: "abandoned" });
+  });
+
   it("closing the stdio connection ends the server's runs: the process tree is gone, the task pending", async () => {
     const s = setup();
     const client = await connectV1(s.db, "closer", s.env({ RALPH_EXECUTOR_COMMAND: command(TREE, s.dir) }));

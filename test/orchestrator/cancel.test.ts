@@ -194,13 +194,77 @@ describe("watching runs", () => {
     const ghost = await store.runs.create({ max_tasks: 1, settings: {}, owner: "gone:1" });
     const quick = new RunRegistry({
       store,
-      options: testOptions({ executor: "command", executorCommand: "echo hi", staleRunMs: 1 }),
+      options: testOptions({ executor: "command", executorCommand: "echo hi", staleRunMs: 150 }),
     });
-    await waitFor(async () => Date.now() - Date.parse((await store.runs.get(ghost.id)).updated_at) > 5);
+    await waitFor(async () => Date.now() - Date.parse((await store.runs.get(ghost.id)).updated_at) > 200);
     await (await quick.start()).done;
 
     const after = await store.runs.get(ghost.id);
     expect(after).toMatchObject({ status: "abandoned", stop_code: "abandoned" });
     expect(after.stop_reason).toMatch(/stopped updating it/);
+  });
+
+  it("a live run another process marks abandoned stops here: its execution killed, its task back in line", async () => {
+    const { task } = await store.create({ description: "Long job" });
+    const handle = await registry.start();
+    const pids = await agentTree(task.id);
+
+    // Another process sees a heartbeat older than its staleRunMs (a suspended laptop, a wrong setting).
+    const other = makeStore(dir);
+    try {
+      const abandoned = await waitFor(async () => (await other.runs.abandonStale(0)).map((r) => r.id), {
+        what: "the run to be marked abandoned",
+      });
+      expect(abandoned).toEqual([handle.id]);
+    } finally {
+      await other.close();
+    }
+
+    const final = await Promise.race([
+      handle.done,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error("the run kept running after it was abandoned")), 5000),
+      ),
+    ]);
+    expect(final).toMatchObject({ status: "cancelled", stop_code: "cancelled" });
+    expect(final.stop_reason).toMatch(
+      /^Stopped: another process ended its record \(run-001 has already ended \(abandoned\)/,
+    );
+    expect(final.stop_reason).toMatch(/task-001 was put back in line\.$/);
+    await expectGone(pids);
+    expect(await store.get(task.id)).toMatchObject({ status: "pending", attempts: 0, claimed_by: null });
+    expect(registry.handle(handle.id)).toBeUndefined();
+    expect(await store.runs.get(handle.id)).toMatchObject({ status: "abandoned" });
+  });
+
+  it("maxActiveRuns caps the runs a registry works at once, also when starts race", async () => {
+    await store.create({ description: "Long job" });
+    await store.create({ description: "Another long job" });
+    const starts = await Promise.allSettled([registry.start(), registry.start()]);
+    expect(starts.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+    const refused = starts.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({ code: "conflict" });
+    await expect(registry.start()).rejects.toThrow(/^run-001 is already working; at most 1 active run/);
+    expect(registry.list().map((h) => h.id)).toEqual(["run-001"]);
+
+    const two = new RunRegistry({
+      store,
+      options: {
+        ...testOptions({
+          executor: "command",
+          executorCommand: `sh ${sq(join(fixtures, "tree.sh"))} ${sq(dir.path)}`,
+        }),
+        maxActiveRuns: 2,
+      },
+    });
+    try {
+      expect((await two.start()).id).toBe("run-002");
+      expect((await two.start()).id).toBe("run-003");
+      await expect(two.start()).rejects.toThrow(
+        /^run-002, run-003 are already working; at most 2 active runs/,
+      );
+    } finally {
+      await two.close();
+    }
   });
 });

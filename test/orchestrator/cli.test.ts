@@ -5,10 +5,9 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Run } from "../../src/domain/run.js";
-import type { SqliteTaskStore } from "../../src/store/sqlite/store.js";
-import { isAlive, makeDir, makeStore, sq, type TestDir, waitFor } from "./helpers.js";
+import { isAlive, sq, useStore, waitFor } from "./helpers.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const cli = join(root, "dist", "bin", "ralph-mcp.js");
@@ -37,16 +36,7 @@ beforeAll(() => {
   }
 }, 120_000);
 
-let dir: TestDir;
-let store: SqliteTaskStore;
-beforeEach(() => {
-  dir = makeDir();
-  store = makeStore(dir);
-});
-afterEach(async () => {
-  await store.close();
-  dir.cleanup();
-});
+const ctx = useStore();
 
 interface Result {
   code: number | null;
@@ -67,7 +57,7 @@ function start(
   args: string[],
   env: Record<string, string>,
 ): { child: ChildProcess; result: Promise<Result> } {
-  const child = spawn(process.execPath, [cli, "--db", dir.file("tasks.db"), "run", ...args], {
+  const child = spawn(process.execPath, [cli, "--db", ctx.dir.file("tasks.db"), "run", ...args], {
     env: cleanEnv(env),
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -86,18 +76,18 @@ function start(
 }
 
 const run = (args: string[], env: Record<string, string>) => start(args, env).result;
-const agent = (mode = "ok") => `node ${sq(join(fixtures, "agent.mjs"))} ${sq(dir.path)} ${mode}`;
+const agent = (mode = "ok") => `node ${sq(join(fixtures, "agent.mjs"))} ${sq(ctx.dir.path)} ${mode}`;
 
 function config(content: unknown): string {
-  const path = dir.file("ralph.json");
+  const path = ctx.dir.file("ralph.json");
   writeFileSync(path, JSON.stringify(content));
   return path;
 }
 
 describe("ralph-mcp run", () => {
   it("works through the queue: plain progress lines when not a terminal, a summary, exit 0", async () => {
-    await store.create({ description: "First task" });
-    await store.create({ description: "Second task" });
+    await ctx.store.create({ description: "First task" });
+    await ctx.store.create({ description: "Second task" });
 
     const { code, stdout, stderr } = await run(["--max-tasks", "5"], { RALPH_EXECUTOR_COMMAND: agent() });
 
@@ -115,12 +105,15 @@ describe("ralph-mcp run", () => {
       "  processed 2 · completed 2 · failed 0 · retried 0 · executions 2",
       expect.stringMatching(/^ {2}tokens 0 in \/ 0 out · cost \$0\.0000 · /),
     ]);
-    expect((await store.get("task-002")).result).toBe("answer to task-002 attempt 1");
-    expect(await store.runs.get("run-001")).toMatchObject({ status: "finished", stats: { completed: 2 } });
+    expect((await ctx.store.get("task-002")).result).toBe("answer to task-002 attempt 1");
+    expect(await ctx.store.runs.get("run-001")).toMatchObject({
+      status: "finished",
+      stats: { completed: 2 },
+    });
   });
 
   it("exit 3 when the breaker stops a failing agent; --json prints the final run", async () => {
-    await store.create({ description: "Doomed", max_attempts: 10 });
+    await ctx.store.create({ description: "Doomed", max_attempts: 10 });
     const path = config({ breaker: { cooldownMs: 0 } });
 
     const { code, stdout } = await run(["--json", "--config", path], {
@@ -131,12 +124,12 @@ describe("ralph-mcp run", () => {
     const final = JSON.parse(stdout) as Run;
     expect(final).toMatchObject({ status: "stopped", stop_code: "repeated_error" });
     expect(final.stop_reason).toContain("fatal: could not open config.json");
-    expect((await store.get("task-001")).status).toBe("pending");
+    expect((await ctx.store.get("task-001")).status).toBe("pending");
   });
 
   it("exit 2 when the queue is done but a task failed for good in this run", async () => {
-    await store.create({ description: "One shot", max_attempts: 1 });
-    await store.create({ description: "Fine" });
+    await ctx.store.create({ description: "One shot", max_attempts: 1 });
+    await ctx.store.create({ description: "Fine" });
     const path = config({
       breaker: { cooldownMs: 0, maxConsecutiveFailures: 10, repeatThreshold: 10, repeatWindow: 10 },
     });
@@ -151,8 +144,8 @@ describe("ralph-mcp run", () => {
   });
 
   it("exit 4 when a limit is reached", async () => {
-    await store.create({ description: "a" });
-    await store.create({ description: "b" });
+    await ctx.store.create({ description: "a" });
+    await ctx.store.create({ description: "b" });
     const { code, stdout } = await run(["--config", config({ breaker: { maxIterations: 1 } })], {
       RALPH_EXECUTOR_COMMAND: agent(),
     });
@@ -172,11 +165,11 @@ describe("ralph-mcp run", () => {
   });
 
   it("SIGTERM mid-execution: exit 130, the agent's tree is gone, the task is back in line", async () => {
-    await store.create({ description: "Long job" });
+    await ctx.store.create({ description: "Long job" });
     const { child, result } = start([], {
-      RALPH_EXECUTOR_COMMAND: `sh ${sq(join(fixtures, "tree.sh"))} ${sq(dir.path)}`,
+      RALPH_EXECUTOR_COMMAND: `sh ${sq(join(fixtures, "tree.sh"))} ${sq(ctx.dir.path)}`,
     });
-    const file = dir.file("pids-task-001-1");
+    const file = ctx.dir.file("pids-task-001-1");
     const pids = (
       await waitFor(() => existsSync(file) && readFileSync(file, "utf8"), { what: "the agent's tree" })
     )
@@ -191,18 +184,26 @@ describe("ralph-mcp run", () => {
     expect(code).toBe(130);
     expect(stdout).toContain("run-001 cancelled: Cancelled by SIGTERM. task-001 was put back in line.");
     await waitFor(() => pids.every((pid) => !isAlive(pid)), { what: "the tree to be gone", timeoutMs: 5000 });
-    expect(await store.get("task-001")).toMatchObject({ status: "pending", attempts: 0, claimed_by: null });
+    expect(await ctx.store.get("task-001")).toMatchObject({
+      status: "pending",
+      attempts: 0,
+      claimed_by: null,
+    });
   });
 
   it("two run processes on one store share the work and never execute a task twice", async () => {
     const n = 16;
-    await store.createBatch(Array.from({ length: n }, (_, i) => ({ description: `Shared task ${i + 1}` })));
-    const env = { RALPH_EXECUTOR_COMMAND: `node ${sq(join(fixtures, "shared-agent.mjs"))} ${sq(dir.path)}` };
+    await ctx.store.createBatch(
+      Array.from({ length: n }, (_, i) => ({ description: `Shared task ${i + 1}` })),
+    );
+    const env = {
+      RALPH_EXECUTOR_COMMAND: `node ${sq(join(fixtures, "shared-agent.mjs"))} ${sq(ctx.dir.path)}`,
+    };
 
     const [a, b] = await Promise.all([run(["--max-tasks", "100"], env), run(["--max-tasks", "100"], env)]);
 
     expect([a.code, b.code]).toEqual([0, 0]);
-    const log = readFileSync(dir.file("executions.log"), "utf8").trim().split("\n");
+    const log = readFileSync(ctx.dir.file("executions.log"), "utf8").trim().split("\n");
     const starts = log.filter((l) => l.startsWith("start ")).map((l) => l.split(" "));
     const perTask = new Map<string, number>();
     for (const [, task] of starts) perTask.set(task as string, (perTask.get(task as string) ?? 0) + 1);
@@ -211,7 +212,7 @@ describe("ralph-mcp run", () => {
     // Both processes did part of the work (each one's first execution waited for the other).
     const byRun = new Set(starts.map(([, , runId]) => runId));
     expect(byRun).toEqual(new Set(["run-001", "run-002"]));
-    const stats = await store.stats();
+    const stats = await ctx.store.stats();
     expect(stats).toMatchObject({ completed: n, pending: 0, in_progress: 0, average_attempts: 1 });
     const done = [a, b].map((r) => Number(/completed (\d+)/.exec(r.stdout)?.[1]));
     expect((done[0] as number) + (done[1] as number)).toBe(n);

@@ -1,10 +1,12 @@
 /** Settings from the environment and a JSON file: precedence, validation, errors that name the setting. */
 import { writeFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { OrchestratorBuilder } from "../../src/orchestrator/builder.js";
 import { ConfigError, loadOrchestratorOptions } from "../../src/orchestrator/config.js";
 import { DEFAULT_BREAKER_LIMITS, DEFAULT_OPTIONS, tightenLimits } from "../../src/orchestrator/options.js";
 import { createExecutor } from "../../src/orchestrator/parts.js";
 import { costOf, priceOf } from "../../src/orchestrator/pricing.js";
+import type { TaskStore } from "../../src/store/types.js";
 import { makeDir, type TestDir } from "./helpers.js";
 
 let dir: TestDir;
@@ -151,6 +153,47 @@ describe("errors name the setting", () => {
     expect(error(() => loadOrchestratorOptions({ env: {}, configPath: path })).setting).toBe(
       "breaker.repeatThreshold",
     );
+  });
+
+  it("maxActiveRuns: 1 by default, from the file or RALPH_MAX_ACTIVE_RUNS, a whole number ≥ 1", () => {
+    expect(loadOrchestratorOptions({ env: {} }).maxActiveRuns).toBe(1);
+    const path = configFile({ maxActiveRuns: 2 });
+    expect(loadOrchestratorOptions({ env: {}, configPath: path }).maxActiveRuns).toBe(2);
+    expect(
+      loadOrchestratorOptions({ env: { RALPH_MAX_ACTIVE_RUNS: " 3 " }, configPath: path }).maxActiveRuns,
+    ).toBe(3);
+    for (const bad of ["0", "many", "1.5", "-1"]) {
+      const e = error(() => loadOrchestratorOptions({ env: { RALPH_MAX_ACTIVE_RUNS: bad } }));
+      expect(e.setting).toBe("RALPH_MAX_ACTIVE_RUNS");
+      expect(e.message).toContain("RALPH_MAX_ACTIVE_RUNS must be a whole number ≥ 1");
+    }
+    expect(
+      error(() => loadOrchestratorOptions({ env: {}, configPath: configFile({ maxActiveRuns: 0 }) })).setting,
+    ).toBe("maxActiveRuns");
+  });
+
+  it("staleRunMs below 3 × heartbeatMs, and leaseMs below it, are refused by name", () => {
+    const load = (content: unknown) => () =>
+      loadOrchestratorOptions({ env: {}, configPath: configFile(content) });
+    const stale = error(load({ heartbeatMs: 5000, staleRunMs: 10_000 }));
+    expect(stale.setting).toBe("staleRunMs");
+    expect(stale.message).toMatch(/^staleRunMs \(10000\) must be at least 3 × heartbeatMs \(15000\)/);
+    const lease = error(load({ heartbeatMs: 1000, leaseMs: 2000 }));
+    expect(lease.setting).toBe("leaseMs");
+    expect(lease.message).toMatch(/^leaseMs \(2000\) must be at least 3 × heartbeatMs \(3000\)/);
+    // A heartbeat slowed down alone is checked against the defaults too.
+    expect(error(load({ heartbeatMs: 200_000 })).setting).toBe("staleRunMs");
+    expect(
+      loadOrchestratorOptions({ env: {}, configPath: configFile({ heartbeatMs: 50, staleRunMs: 150 }) }),
+    ).toMatchObject({ heartbeatMs: 50, staleRunMs: 150 });
+    // Options made in code are held to the same rule.
+    expect(() =>
+      new OrchestratorBuilder()
+        .withTaskStore({} as TaskStore)
+        .withExecutor(createExecutor({ ...DEFAULT_OPTIONS, executor: "command", executorCommand: "true" }))
+        .withLoopSettings({ heartbeatMs: 50, staleRunMs: 1 })
+        .build(),
+    ).toThrow(/staleRunMs \(1\) must be at least 3 × heartbeatMs/);
   });
 
   it("sampling without a client that offers it", () => {

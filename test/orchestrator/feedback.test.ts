@@ -4,47 +4,36 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { buildPrompt } from "../../src/orchestrator/prompt.js";
 import { RunRegistry } from "../../src/orchestrator/registry.js";
-import type { SqliteTaskStore } from "../../src/store/sqlite/store.js";
-import { makeDir, makeStore, sq, type TestDir, testOptions } from "./helpers.js";
+import { sq, testOptions, useStore } from "./helpers.js";
 
 const fixtures = join(import.meta.dirname, "fixtures");
-let dir: TestDir;
-let store: SqliteTaskStore;
-
-beforeEach(() => {
-  dir = makeDir();
-  store = makeStore(dir);
-});
-afterEach(async () => {
-  await store.close();
-  dir.cleanup();
-});
+const ctx = useStore();
 
 describe("retry with feedback", () => {
   it("a check that fails attempt 1 with feedback X: attempt 2's prompt contains X and the task completes on attempt 2", async () => {
-    const { task } = await store.create({
+    const { task } = await ctx.store.create({
       description: "Summarise the report",
       criteria: "Cite every source",
       max_attempts: 3,
     });
     const registry = new RunRegistry({
-      store,
+      store: ctx.store,
       options: testOptions({
         executor: "command",
-        executorCommand: `node ${sq(join(fixtures, "agent.mjs"))} ${sq(dir.path)}`,
+        executorCommand: `node ${sq(join(fixtures, "agent.mjs"))} ${sq(ctx.dir.path)}`,
         verifier: "command",
-        verifierCommand: `node ${sq(join(fixtures, "check.mjs"))} ${sq(dir.path)}`,
+        verifierCommand: `node ${sq(join(fixtures, "check.mjs"))} ${sq(ctx.dir.path)}`,
       }),
     });
 
     const final = await (await registry.start()).done;
 
     const X = "X-FEEDBACK: the answer must cite its sources";
-    const prompt1 = readFileSync(dir.file(`prompt-${task.id}-1.txt`), "utf8");
-    const prompt2 = readFileSync(dir.file(`prompt-${task.id}-2.txt`), "utf8");
+    const prompt1 = readFileSync(ctx.dir.file(`prompt-${task.id}-1.txt`), "utf8");
+    const prompt2 = readFileSync(ctx.dir.file(`prompt-${task.id}-2.txt`), "utf8");
     expect(prompt1).toContain("Summarise the report");
     expect(prompt1).toContain("Cite every source");
     expect(prompt1).not.toContain(X);
@@ -52,9 +41,11 @@ describe("retry with feedback", () => {
     expect(prompt2).toContain("Summarise the report");
     expect(prompt2).toContain("Cite every source");
     // The check got the result on stdin.
-    expect(readFileSync(dir.file(`checked-${task.id}-1.txt`), "utf8")).toBe(`answer to ${task.id} attempt 1`);
+    expect(readFileSync(ctx.dir.file(`checked-${task.id}-1.txt`), "utf8")).toBe(
+      `answer to ${task.id} attempt 1`,
+    );
 
-    const after = await store.get(task.id);
+    const after = await ctx.store.get(task.id);
     expect(after).toMatchObject({
       status: "completed",
       attempts: 2,
@@ -62,7 +53,7 @@ describe("retry with feedback", () => {
     });
     expect(after.feedback).toHaveLength(1);
     expect(after.feedback[0]).toMatchObject({ source: "verifier", attempt: 1, text: X });
-    expect(existsSync(dir.file(`prompt-${task.id}-3.txt`))).toBe(false);
+    expect(existsSync(ctx.dir.file(`prompt-${task.id}-3.txt`))).toBe(false);
     expect(final.stats).toMatchObject({ processed: 1, completed: 1, retried: 1, failed: 0, executions: 2 });
     expect(final.stop_code).toBe("queue_empty");
   });

@@ -2,6 +2,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterEach, beforeEach } from "vitest";
 import { DEFAULT_OPTIONS, type OrchestratorOptions } from "../../src/orchestrator/options.js";
 import type { Clock } from "../../src/orchestrator/types.js";
 import { openSqliteStore, type SqliteTaskStore } from "../../src/store/sqlite/store.js";
@@ -23,6 +24,44 @@ export function makeDir(prefix = "ralph-orch-"): TestDir {
 
 export function makeStore(dir: TestDir, name = "tasks.db"): SqliteTaskStore {
   return openSqliteStore({ path: dir.file(name) });
+}
+
+export interface StoreFixture {
+  /** A fresh folder per test, removed after it. */
+  readonly dir: TestDir;
+  /** A fresh SQLite store in `dir` per test, closed after it. */
+  readonly store: SqliteTaskStore;
+}
+
+/**
+ * Registers beforeEach/afterEach for a file (or a describe): a fresh folder and store per test,
+ * closed and removed after it. Read `dir` and `store` inside tests (they change per test).
+ */
+export function useStore(prefix?: string): StoreFixture {
+  let dir: TestDir | undefined;
+  let store: SqliteTaskStore | undefined;
+  beforeEach(() => {
+    dir = makeDir(prefix);
+    store = makeStore(dir);
+  });
+  afterEach(async () => {
+    await store?.close();
+    dir?.cleanup();
+    store = undefined;
+    dir = undefined;
+  });
+  const must = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`useStore: ${what} is only there inside a test`);
+    return value;
+  };
+  return {
+    get dir() {
+      return must(dir, "dir");
+    },
+    get store() {
+      return must(store, "store");
+    },
+  };
 }
 
 /** Poll `check` until it returns a truthy value (no fixed sleeps: wait for the state). */

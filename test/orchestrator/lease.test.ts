@@ -4,33 +4,23 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { OrchestratorBuilder } from "../../src/orchestrator/builder.js";
 import { createExecutor } from "../../src/orchestrator/parts.js";
 import type { RunProgress } from "../../src/orchestrator/types.js";
-import type { SqliteTaskStore } from "../../src/store/sqlite/store.js";
-import { makeDir, makeStore, sq, type TestDir, testOptions, waitFor } from "./helpers.js";
+import { makeStore, sq, testOptions, useStore, waitFor } from "./helpers.js";
 
 const fixtures = join(import.meta.dirname, "fixtures");
-let dir: TestDir;
-let store: SqliteTaskStore;
-beforeEach(() => {
-  dir = makeDir();
-  store = makeStore(dir);
-});
-afterEach(async () => {
-  await store.close();
-  dir.cleanup();
-});
+const ctx = useStore();
 
 function hangingRun(leaseMs: number) {
   return new OrchestratorBuilder()
-    .withTaskStore(store)
+    .withTaskStore(ctx.store)
     .withExecutor(
       createExecutor(
         testOptions({
           executor: "command",
-          executorCommand: `sh ${sq(join(fixtures, "tree.sh"))} ${sq(dir.path)}`,
+          executorCommand: `sh ${sq(join(fixtures, "tree.sh"))} ${sq(ctx.dir.path)}`,
         }),
       ),
     )
@@ -40,14 +30,14 @@ function hangingRun(leaseMs: number) {
 
 describe("leases while executing", () => {
   it("a long execution renews its lease: after the first lease would have run out, no one else can claim the task", async () => {
-    const { task } = await store.create({ description: "Long job" });
+    const { task } = await ctx.store.create({ description: "Long job" });
     const handle = await hangingRun(600).start();
-    await waitFor(() => existsSync(dir.file(`pids-${task.id}-1`)), { what: "the execution to start" });
-    const first = (await store.get(task.id)).lease_expires_at as string;
+    await waitFor(() => existsSync(ctx.dir.file(`pids-${task.id}-1`)), { what: "the execution to start" });
+    const first = (await ctx.store.get(task.id)).lease_expires_at as string;
 
     // Wait past the first lease's end (the run has renewed it meanwhile).
     await waitFor(() => Date.now() > Date.parse(first) + 200, { what: "the first lease to pass" });
-    const other = makeStore(dir);
+    const other = makeStore(ctx.dir);
     try {
       expect(await other.claimNext({ workerId: "intruder", leaseMs: 60_000 })).toBeNull();
       const now = await other.get(task.id);
@@ -61,12 +51,12 @@ describe("leases while executing", () => {
   });
 
   it("a task taken away mid-execution is left alone: its execution is stopped and the run goes on", async () => {
-    const { task } = await store.create({ description: "Long job" });
+    const { task } = await ctx.store.create({ description: "Long job" });
     const events: RunProgress[] = [];
     const handle = await hangingRun(300).start({ onProgress: (e) => events.push(e) });
-    await waitFor(() => existsSync(dir.file(`pids-${task.id}-1`)), { what: "the execution to start" });
+    await waitFor(() => existsSync(ctx.dir.file(`pids-${task.id}-1`)), { what: "the execution to start" });
 
-    await store.resetAll(); // a person puts everything back to pending
+    await ctx.store.resetAll(); // a person puts everything back to pending
 
     const lost = await waitFor(() => events.find((e) => e.kind === "lost"), { what: "the run to notice" });
     expect(lost.message).toMatch(
@@ -77,6 +67,6 @@ describe("leases while executing", () => {
     handle.cancel();
     const final = await handle.done;
     expect(final.status).toBe("cancelled");
-    expect(await store.get(task.id)).toMatchObject({ status: "pending", claimed_by: null });
+    expect(await ctx.store.get(task.id)).toMatchObject({ status: "pending", claimed_by: null });
   });
 });

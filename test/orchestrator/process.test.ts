@@ -38,6 +38,46 @@ describe("command executor", () => {
     });
   });
 
+  it("the server's own secret (RALPH_HTTP_TOKEN) is not passed on; the rest of its environment is", async () => {
+    const saved = { token: process.env.RALPH_HTTP_TOKEN, key: process.env.SOME_AGENT_API_KEY };
+    process.env.RALPH_HTTP_TOKEN = "server-secret";
+    process.env.SOME_AGENT_API_KEY = "agent-key";
+    try {
+      // `env` lists what the shell was given: set-but-empty would still show up there.
+      const show =
+        'printf "token=[%s] set=%s key=[%s]" "$RALPH_HTTP_TOKEN" "$(env | grep -c ^RALPH_HTTP_TOKEN=)" "$SOME_AGENT_API_KEY"';
+      const executor = new CommandExecutor({
+        command: show,
+        timeoutMs: 10_000,
+        maxOutputChars: 1000,
+        killGraceMs: 1000,
+      });
+      expect(await executor.execute(request(""), never)).toMatchObject({
+        ok: true,
+        output: "token=[] set=0 key=[agent-key]",
+      });
+      const verifier = new CommandVerifier({
+        command: `cat >/dev/null; ${show}; exit 1`,
+        timeoutMs: 10_000,
+        killGraceMs: 1000,
+      });
+      const verdict = await verifier.verify(
+        { task: { id: "task-042" } as never, attempt: 1, output: "x", runId: "run-007" },
+        never,
+      );
+      expect(verdict.feedback).toContain("token=[] set=0 key=[agent-key]");
+      expect(process.env.RALPH_HTTP_TOKEN).toBe("server-secret"); // the server keeps its own
+    } finally {
+      for (const [name, value] of [
+        ["RALPH_HTTP_TOKEN", saved.token],
+        ["SOME_AGENT_API_KEY", saved.key],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
   it("a non-zero exit is a failed attempt with what it printed", async () => {
     const executor = new CommandExecutor({
       command: "echo 'some progress'; echo 'error: no such file' >&2; exit 3",

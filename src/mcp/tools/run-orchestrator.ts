@@ -70,6 +70,7 @@ function summary(run: Run) {
     completed: s.completed,
     failed: s.failed,
     retried: s.retried,
+    lost: s.lost ?? 0,
     executions: s.executions,
     elapsed_seconds: s.elapsed_seconds,
     stop_reason: run.stop_reason ?? s.stop_reason,
@@ -86,7 +87,8 @@ function reply(run: Run, message: string): CallToolResult {
 function counts(run: Run): string {
   const s = run.stats;
   return (
-    `processed ${s.processed}, completed ${s.completed}, failed ${s.failed}, retried ${s.retried}; ` +
+    `processed ${s.processed}, completed ${s.completed}, failed ${s.failed}, retried ${s.retried}` +
+    `${s.lost ? `, ${s.lost} decided elsewhere` : ""}; ` +
     `${s.executions} execution${s.executions === 1 ? "" : "s"}, ` +
     `${formatDuration(Math.round(s.elapsed_seconds * 1000))}, ${usd(s.cost_usd)}`
   );

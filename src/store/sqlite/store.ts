@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { InvalidTransitionError, NotFoundError, RalphError, ValidationError } from "../../domain/errors.js";
+import { NotFoundError, RalphError, ValidationError } from "../../domain/errors.js";
 import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
 import {
   emptyCounts,
