@@ -587,7 +587,8 @@ class ActiveRun implements RunHandle {
     taskId: string | null = null,
     attempt: number | null = null,
   ): void {
-    this.stats.elapsed_seconds = this.elapsed();
+    // Once the run has ended its stats are final: the last event carries exactly what finish() saved.
+    if (this.status === "running") this.stats.elapsed_seconds = this.elapsed();
     this.seq += 1;
     const event: RunProgress = {
       seq: this.seq,

@@ -25,14 +25,10 @@ function newestSource(path: string): number {
 beforeAll(() => {
   // `npm test` builds first; build here too when dist/ is missing or older than src/.
   if (!existsSync(cli) || statSync(cli).mtimeMs < newestSource(join(root, "src"))) {
-    execFileSync(
-      process.execPath,
-      [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"],
-      {
-        cwd: root,
-        stdio: "inherit",
-      },
-    );
+    // The same two steps as `npm run build`: compile, then bundle the command users run.
+    const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+    execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+    execFileSync(process.execPath, [join(root, "scripts", "bundle.mjs")], { cwd: root, stdio: "inherit" });
   }
 }, 120_000);
 
