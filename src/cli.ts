@@ -4,6 +4,10 @@
  * the other commands reach the same store from a terminal. Argument parsing: commander.
  */
 import { Command, CommanderError } from "commander";
+import { registerInstallCommand } from "./commands/install.js";
+import { registerRunCommand } from "./commands/run.js";
+import { registerServeCommand } from "./commands/serve.js";
+import { registerStdioServer } from "./commands/stdio.js";
 import { registerTaskCommands } from "./commands/tasks.js";
 import { isRalphError } from "./domain/errors.js";
 import { log } from "./log.js";
@@ -16,7 +20,11 @@ export function buildProgram(): Command {
       "SQLite file or postgres:// URL (default: RALPH_DB, else the user data folder)",
     )
     .showHelpAfterError();
+  registerStdioServer(program);
   registerTaskCommands(program);
+  registerRunCommand(program);
+  registerServeCommand(program);
+  registerInstallCommand(program);
   return program;
 }
 

@@ -14,7 +14,7 @@
  *   reset          any → pending, attempts 0
  */
 import { ConflictError, InvalidTransitionError } from "./errors.js";
-import type { Feedback, FeedbackSource, Task, TaskStatus } from "./task.js";
+import { type Feedback, type FeedbackSource, LIMITS, type Task, type TaskStatus } from "./task.js";
 import type { ValidNewTask } from "./validate.js";
 
 export type Action = "start" | "complete" | "fail" | "retry" | "release" | "renew_lease";
@@ -63,8 +63,20 @@ export function assertAllowed(task: Task, action: Action): void {
 }
 
 /** A worker that names itself may only act on a task it holds (its lease may have passed to another). */
-function assertHolder(task: Task, workerId: string | undefined): void {
-  if (workerId === undefined || task.status !== "in_progress" || task.claimed_by === workerId) return;
+function assertHolder(task: Task, input: FinishInput): void {
+  const { workerId } = input;
+  if (workerId === undefined) return;
+  if (input.requireHeld && !(task.status === "in_progress" && task.claimed_by === workerId)) {
+    // A run writing back its attempt: anything but "still ours" means someone else decided since.
+    const now =
+      task.status === "in_progress"
+        ? `claimed by ${task.claimed_by ?? "another worker"} (attempt ${task.attempts})`
+        : task.status;
+    throw new ConflictError(
+      `${task.id} is no longer held by ${workerId}: it is ${now} now. Its outcome was decided elsewhere; leave it and take another task.`,
+    );
+  }
+  if (task.status !== "in_progress" || task.claimed_by === workerId) return;
   throw new ConflictError(
     `${task.id} is now claimed by ${task.claimed_by ?? "another worker"} (attempt ${task.attempts}); ` +
       `${workerId}'s lease ran out and the task went back in line. Leave it and take another task.`,
@@ -138,16 +150,21 @@ export interface FinishInput {
   now: number;
   /** When given, the task must not be held by a different worker. */
   workerId?: string | undefined;
+  /**
+   * With workerId: the task must still be in progress under that worker (an orchestrator writing
+   * back its attempt must not overwrite what a person or another worker decided meanwhile).
+   */
+  requireHeld?: boolean | undefined;
 }
 
 export function completeTask(task: Task, result: string, input: FinishInput): Task {
+  assertHolder(task, input);
   if (task.status === "completed") {
     throw new InvalidTransitionError(
       `${task.id} is already completed. To do it again, use retry_task with feedback first.`,
     );
   }
   assertAllowed(task, "complete");
-  assertHolder(task, input.workerId);
   return {
     ...task,
     status: "completed",
@@ -161,11 +178,11 @@ export function completeTask(task: Task, result: string, input: FinishInput): Ta
 }
 
 export function failTask(task: Task, reason: string, input: FinishInput): Task {
+  assertHolder(task, input);
   if (task.status === "failed") {
     throw new InvalidTransitionError(`${task.id} has already failed. Use retry_task to queue it again.`);
   }
   assertAllowed(task, "fail");
-  assertHolder(task, input.workerId);
   return {
     ...task,
     status: "failed",
@@ -186,8 +203,13 @@ export function maxAttemptsReason(task: Task): string {
 
 /** Back to pending with the feedback kept, or failed for good once its attempts are spent. */
 export function retryTask(task: Task, feedback: string, input: RetryInput): Task {
+  assertHolder(task, input);
   assertAllowed(task, "retry");
-  assertHolder(task, input.workerId);
+  if (task.feedback.length >= LIMITS.feedbackEntries && feedback.trim().length > 0) {
+    throw new InvalidTransitionError(
+      `${task.id} already carries ${LIMITS.feedbackEntries} feedback entries; add a new task with what was learned instead.`,
+    );
+  }
   const entry: Feedback[] =
     feedback.trim().length > 0
       ? [{ text: feedback, source: input.source ?? "user", attempt: task.attempts, at: iso(input.now) }]
@@ -207,8 +229,8 @@ export function retryTask(task: Task, feedback: string, input: RetryInput): Task
 
 /** An in-progress task goes back in line without using up the attempt (its run was cancelled). */
 export function releaseTask(task: Task, input: FinishInput & { note?: string | undefined }): Task {
+  assertHolder(task, input);
   assertAllowed(task, "release");
-  assertHolder(task, input.workerId);
   const entry: Feedback[] = input.note
     ? [{ text: input.note, source: "system", attempt: task.attempts, at: iso(input.now) }]
     : [];
@@ -225,7 +247,7 @@ export function releaseTask(task: Task, input: FinishInput & { note?: string | u
 
 export function renewLease(task: Task, input: { now: number; workerId: string; leaseMs: number }): Task {
   assertAllowed(task, "renew_lease");
-  assertHolder(task, input.workerId);
+  assertHolder(task, input);
   return { ...task, lease_expires_at: iso(input.now + input.leaseMs), updated_at: iso(input.now) };
 }
 

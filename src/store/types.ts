@@ -5,6 +5,7 @@
  * Every method is atomic: it either happens whole or throws a RalphError and changes nothing.
  * A promise that resolves means the change is committed (acknowledged writes are never lost).
  */
+import type { NewRun, Run, RunUpdate } from "../domain/run.js";
 import type { FeedbackSource, NewTask, Task, TaskStats, TaskStatus } from "../domain/task.js";
 
 export interface ClaimOptions {
@@ -17,6 +18,12 @@ export interface ClaimOptions {
 export interface WorkerOptions {
   /** When given, the call fails with a ConflictError if another worker holds the task now. */
   workerId?: string | undefined;
+  /**
+   * With workerId: fail with a ConflictError unless the task is still in progress under that
+   * worker. For write-backs (a run finishing its attempt) that must not overwrite a complete,
+   * fail, retry or reset someone else made while the attempt ran.
+   */
+  requireHeld?: boolean | undefined;
 }
 
 export interface ListQuery {
@@ -51,8 +58,32 @@ export interface ChangeEvent {
 
 export type ChangeListener = (event: ChangeEvent) => void;
 
+/**
+ * Where orchestrator runs are kept (`run-001`, …), next to the tasks they work on, so any process
+ * sharing the store can show a run and ask it to stop. Every method is atomic.
+ */
+export interface RunStore {
+  /** A new run with status "running", the next run id and worker id `<run id>@<owner>`. */
+  create(input: NewRun): Promise<Run>;
+  /** The run, or a NotFoundError naming recent runs. */
+  get(id: string): Promise<Run>;
+  /** Newest first. */
+  list(options?: { limit?: number | undefined }): Promise<Run[]>;
+  /**
+   * Change a run and refresh its heartbeat (`updated_at`). A run that already ended cannot be
+   * changed (InvalidTransitionError), so a late write never revives it.
+   */
+  update(id: string, patch: RunUpdate): Promise<Run>;
+  /** Ask a running run to stop (it may belong to another process); it notices at its next heartbeat. */
+  requestCancel(id: string): Promise<Run>;
+  /** Mark runs whose heartbeat is older than `staleMs` as abandoned; returns them. */
+  abandonStale(staleMs: number): Promise<Run[]>;
+}
+
 export interface TaskStore {
   readonly kind: "sqlite" | "postgres";
+  /** The orchestrator's runs, kept in the same store. */
+  readonly runs: RunStore;
   /** Where the data lives, for people (a file path, or a database URL without its password). */
   readonly location: string;
 

@@ -164,6 +164,21 @@ describe("each allowed transition's result", () => {
     expect(T.completeTask(task("in_progress"), "r", { now: LATER, workerId: "w1" }).status).toBe("completed");
   });
 
+  it("requireHeld: a worker's write-back fails unless the task is still in progress under it", () => {
+    const mine = { now: LATER, workerId: "w1", requireHeld: true };
+    expect(T.completeTask(task("in_progress"), "r", mine).status).toBe("completed");
+    for (const status of ["pending", "completed", "failed"] as const) {
+      expect(() => T.completeTask(task(status), "r", mine)).toThrow(ConflictError);
+      expect(() => T.failTask(task(status), "r", mine)).toThrow(/no longer held by w1/);
+      expect(() => T.retryTask(task(status), "r", mine)).toThrow(ConflictError);
+    }
+    expect(() => T.completeTask(task("in_progress", { claimed_by: "w2" }), "r", mine)).toThrow(
+      /claimed by w2/,
+    );
+    // Without requireHeld a worker may still finish a pending task (the brief's flow).
+    expect(T.completeTask(task("pending"), "r", { now: LATER, workerId: "w1" }).status).toBe("completed");
+  });
+
   it("lease expiry: back in line with a note, failed when spent, untouched when not due", () => {
     const held = task("in_progress");
     expect(T.expireLease(held, NOW + 59_999)).toBe(held);

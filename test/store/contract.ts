@@ -442,6 +442,33 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
         expect((await store.complete("task-001", "r", { workerId: "w1" })).status).toBe("completed");
       });
 
+      it("a write-back that requires holding the task never overrides what was decided meanwhile", async () => {
+        await store.createBatch([{ description: "a" }, { description: "b" }, { description: "c" }]);
+        const held = { workerId: "run-1", requireHeld: true } as const;
+        for (let i = 0; i < 3; i++) await store.claimNext({ workerId: "run-1" });
+        const other = await another();
+        // A person completes task-001, fails task-002 and resets everything while the run works.
+        await other.complete("task-001", "done by a person");
+        await other.fail("task-002", "not needed");
+        const e1 = await rejection(store.retry("task-001", "verifier says no", held), "conflict");
+        expect(e1.message).toMatch(/no longer held by run-1.*completed/);
+        await rejection(store.complete("task-001", "run result", held), "conflict");
+        await rejection(store.fail("task-002", "run failure", held), "conflict");
+        await rejection(store.retry("task-002", "again", held), "conflict");
+        expect(await store.get("task-001")).toMatchObject({
+          status: "completed",
+          result: "done by a person",
+        });
+        expect(await store.get("task-002")).toMatchObject({ status: "failed", failure_reason: "not needed" });
+        await other.resetAll();
+        await rejection(store.fail("task-003", "run failure", held), "conflict");
+        await rejection(store.release("task-003", held), "conflict");
+        expect(await store.get("task-003")).toMatchObject({ status: "pending", attempts: 0 });
+        // Still held: the write-back goes through.
+        await store.claimNext({ workerId: "run-1" });
+        expect((await store.complete("task-001", "ok", held)).status).toBe("completed");
+      });
+
       it("release gives the attempt back and leaves a note", async () => {
         await add("a");
         await store.claimNext({ workerId: "w1" });

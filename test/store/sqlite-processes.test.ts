@@ -54,10 +54,10 @@ function percentile(values: number[], p: number): number {
 describe("several processes on one SQLite file", () => {
   let tmp: ReturnType<typeof tempDir>;
   let db: string;
-  beforeEach(() => {
+  beforeEach(async () => {
     tmp = tempDir();
     db = join(tmp.dir, "shared.db");
-    openSqliteStore({ path: db }).close(); // create the schema once, before the race
+    await openSqliteStore({ path: db }).close(); // create the schema once, before the race
   });
   afterEach(() => tmp.remove());
 

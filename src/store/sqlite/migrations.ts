@@ -42,7 +42,6 @@ CREATE TABLE tasks (
 CREATE INDEX tasks_ready ON tasks (priority, seq) WHERE status = 'pending' AND unmet_deps = 0;
 CREATE INDEX tasks_status ON tasks (status, seq);
 CREATE INDEX tasks_blocked ON tasks (seq) WHERE status = 'pending' AND unmet_deps > 0;
-CREATE INDEX tasks_lease ON tasks (lease_expires_at) WHERE status = 'in_progress';
 
 CREATE TABLE task_deps (
   task_seq INTEGER NOT NULL,
@@ -75,12 +74,37 @@ END;
 
 -- The change feed: one row per committed operation. Other processes on the same file notice a
 -- commit through PRAGMA data_version and read the rows after the last one they saw.
+-- No AUTOINCREMENT: it would rewrite sqlite_sequence on every commit. Pruning always keeps the
+-- newest rows, so rowids still only grow.
 CREATE TABLE changes (
-  seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq       INTEGER PRIMARY KEY,
   origin    TEXT NOT NULL,   -- which store object wrote it, so a process skips its own
   kind      TEXT NOT NULL,
   task_seqs TEXT             -- JSON array of task seqs, NULL for "everything"
 );
+`,
+  },
+  {
+    version: 2,
+    name: "orchestrator runs",
+    sql: `
+CREATE TABLE runs (
+  seq              INTEGER PRIMARY KEY AUTOINCREMENT, -- the id is run-<seq>; never reused
+  status           TEXT NOT NULL CHECK (status IN ('running', 'finished', 'stopped', 'cancelled', 'error', 'abandoned')),
+  stop_code        TEXT,
+  stop_reason      TEXT,
+  max_tasks        INTEGER NOT NULL,
+  settings         TEXT NOT NULL DEFAULT '{}',   -- JSON: executor, verifier, model
+  worker_id        TEXT NOT NULL,
+  stats            TEXT NOT NULL,                -- JSON RunStats
+  current          TEXT,                         -- JSON RunCurrent, NULL between tasks
+  cancel_requested INTEGER NOT NULL DEFAULT 0,
+  started_at       TEXT NOT NULL,
+  updated_at       TEXT NOT NULL,                -- the heartbeat of a running run
+  finished_at      TEXT
+);
+-- Finding runs whose process died: only running runs are indexed.
+CREATE INDEX runs_running ON runs (updated_at) WHERE status = 'running';
 `,
   },
 ];

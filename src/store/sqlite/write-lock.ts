@@ -11,6 +11,7 @@
 import type Database from "better-sqlite3";
 import { StoreUnavailableError } from "../../domain/errors.js";
 
+const beginStatements = new WeakMap<Database.Database, Database.Statement>();
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 /** Block this thread for `ms` milliseconds (fractions allowed) without spinning the CPU. */
@@ -30,9 +31,28 @@ function busyFor(timeoutMs: number, cause: unknown): StoreUnavailableError {
   );
 }
 
-/** `BEGIN IMMEDIATE`, waiting for the write lock as described above. */
+/** When this connection last found the lock taken (contention seen recently → be polite). */
+const lastBusyAt = new WeakMap<Database.Database, number>();
+
+/**
+ * `BEGIN IMMEDIATE`, waiting for the write lock as described above. A writer that found the lock
+ * taken in the last 100 ms first steps back for 50–250 µs: without that, the writer that just
+ * committed re-takes the lock before a waiter the OS wakes late (a loaded machine) gets its turn,
+ * and one process can starve the others.
+ */
 export function acquireWriteLock(db: Database.Database, timeoutMs: number): void {
-  withBusyRetry(timeoutMs, () => db.exec("BEGIN IMMEDIATE"));
+  const begin = beginStatements.get(db) ?? db.prepare("BEGIN IMMEDIATE");
+  beginStatements.set(db, begin);
+  const busyAt = lastBusyAt.get(db);
+  if (busyAt !== undefined && performance.now() - busyAt < 100) sleepSync(0.05 + Math.random() * 0.2);
+  try {
+    begin.run();
+    return;
+  } catch (error) {
+    if (!isBusyError(error)) throw error;
+    lastBusyAt.set(db, performance.now());
+  }
+  withBusyRetry(timeoutMs, () => begin.run());
 }
 
 /** Run `fn`, trying again while SQLite answers busy, for at most `timeoutMs`. */

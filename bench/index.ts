@@ -1,0 +1,23 @@
+/**
+ * `npm run bench [-- name …]`: every benchmark, or those named. Benchmarks measure and print
+ * figures (with ratios against baselines measured in the same run); they assert nothing.
+ */
+import { runMcpHttpBench } from "./mcp-http.js";
+import { runMcpStdioBench } from "./mcp-stdio.js";
+import { benchSqliteStore } from "./store-sqlite.js";
+
+const BENCHES: Record<string, () => Promise<void>> = {
+  sqlite: benchSqliteStore,
+  mcp: async () => {
+    await runMcpStdioBench();
+  },
+  http: async () => {
+    await runMcpHttpBench();
+  },
+};
+
+const wanted = process.argv.slice(2);
+for (const [name, run] of Object.entries(BENCHES)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  await run();
+}

@@ -1,0 +1,93 @@
+/**
+ * The command executor: any agent CLI (`claude -p`, `codex exec`, a script) from
+ * RALPH_EXECUTOR_COMMAND. The prompt goes to stdin; RALPH_TASK_ID, RALPH_TASK_ATTEMPT and
+ * RALPH_RUN_ID are in its environment; stdout is the result and exit 0 is success. It reports no
+ * tokens (its cost is not counted against the budget).
+ */
+import { type CommandOutcome, runCommand } from "../process.js";
+import type { ExecutionRequest, ExecutionResult, Executor } from "../types.js";
+
+export interface CommandExecutorOptions {
+  /** The shell command line (from configuration only). */
+  command: string;
+  timeoutMs: number;
+  /** The result is cut at this many characters. */
+  maxOutputChars: number;
+  killGraceMs: number;
+  cwd?: string | undefined;
+}
+
+export function taskEnv(request: {
+  task: { id: string };
+  attempt: number;
+  runId: string;
+}): Record<string, string> {
+  return {
+    RALPH_TASK_ID: request.task.id,
+    RALPH_TASK_ATTEMPT: String(request.attempt),
+    RALPH_RUN_ID: request.runId,
+  };
+}
+
+function tail(text: string, max = 1000): string {
+  const t = text.trim();
+  return t.length <= max ? t : `…${t.slice(t.length - max)}`;
+}
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
+/** Why a command did not succeed, in one sentence with what it printed last. */
+export function describeFailure(what: string, outcome: CommandOutcome, timeoutMs: number): string {
+  const printed = tail(outcome.stderrTail) || tail(outcome.stdout);
+  const said = printed ? `: ${printed}` : " and printed nothing";
+  switch (outcome.kind) {
+    case "spawn_error":
+      return `The ${what} could not be started: ${outcome.error ?? "unknown error"}`;
+    case "timeout":
+      return `The ${what} timed out after ${seconds(timeoutMs)} and was killed with its child processes${printed ? `; it printed${said}` : ""}`;
+    case "aborted":
+      return `The ${what} was cancelled`;
+    case "exited":
+      return outcome.signal
+        ? `The ${what} was killed by ${outcome.signal}${said}`
+        : `The ${what} exited with code ${outcome.code}${said}`;
+  }
+}
+
+export function clipOutput(text: string, truncated: boolean, maxChars: number): string {
+  const note = "\n[output cut: it was longer than the result limit]";
+  if (!truncated && text.length <= maxChars) return text;
+  return `${text.slice(0, Math.max(0, maxChars - note.length))}${note}`;
+}
+
+export class CommandExecutor implements Executor {
+  readonly kind = "command";
+
+  constructor(private readonly options: CommandExecutorOptions) {}
+
+  async execute(request: ExecutionRequest, signal: AbortSignal): Promise<ExecutionResult> {
+    const outcome = await runCommand(
+      {
+        command: this.options.command,
+        input: request.prompt,
+        env: taskEnv(request),
+        timeoutMs: this.options.timeoutMs,
+        maxOutputBytes: this.options.maxOutputChars,
+        killGraceMs: this.options.killGraceMs,
+        cwd: this.options.cwd,
+      },
+      signal,
+    );
+    const tokens = { input: 0, output: 0 };
+    if (outcome.kind === "exited" && outcome.code === 0) {
+      return {
+        ok: true,
+        output: clipOutput(outcome.stdout.trimEnd(), outcome.truncated, this.options.maxOutputChars),
+        tokens,
+      };
+    }
+    return { ok: false, error: describeFailure("agent command", outcome, this.options.timeoutMs), tokens };
+  }
+}

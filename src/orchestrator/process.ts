@@ -1,0 +1,241 @@
+/**
+ * Running a configured shell command for the command executor and verifier: input on stdin,
+ * output captured up to a cap, a timeout, and cancellation. The command runs in a process group of
+ * its own (spawned detached), so on timeout or cancel the whole tree — the shell, the agent CLI it
+ * started, the tools that started — is killed: SIGTERM to the group, then SIGKILL after a grace
+ * period. When the command exits by itself, what it left running in its group is ended too.
+ * On Windows the tree is killed with `taskkill /T /F`.
+ *
+ * The command line comes from the server's configuration only; tool arguments never reach it. It
+ * inherits the server's environment (agents need their own keys) except the server's own secrets
+ * (WITHHELD_ENV: RALPH_HTTP_TOKEN, the HTTP transport's bearer token).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { sleep } from "./clock.js";
+
+export interface CommandSpec {
+  /** A shell command line, from configuration. */
+  command: string;
+  /** Written to stdin, which is then closed. */
+  input: string;
+  /** Added to the inherited environment (the server's, without WITHHELD_ENV such as RALPH_HTTP_TOKEN). */
+  env: Record<string, string>;
+  timeoutMs: number;
+  /** stdout beyond this many bytes is read and dropped. */
+  maxOutputBytes: number;
+  killGraceMs: number;
+  cwd?: string | undefined;
+}
+
+export interface CommandOutcome {
+  /** exited: it ended by itself; timeout / aborted: we killed its tree; spawn_error: it never ran. */
+  kind: "exited" | "timeout" | "aborted" | "spawn_error";
+  /** The exit code when it exited (null when a signal ended it). */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  /** The last few KB of stderr, for failure reasons. */
+  stderrTail: string;
+  /** True when stdout went past maxOutputBytes and was cut. */
+  truncated: boolean;
+  pid: number | undefined;
+  durationMs: number;
+  error?: string;
+}
+
+const STDERR_TAIL_BYTES = 4096;
+const isWindows = process.platform === "win32";
+
+function signalTree(child: ChildProcess, signal: NodeJS.Signals): void {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  if (isWindows) {
+    spawn("taskkill", ["/pid", String(pid), "/T", "/F"], { stdio: "ignore", windowsHide: true }).on(
+      "error",
+      () => {},
+    );
+    return;
+  }
+  try {
+    process.kill(-pid, signal); // the whole process group: pgid = the leader's pid (detached)
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+/**
+ * Does any live process remain in the group? A zombie does not count: killed children of a dead
+ * shell wait for init to reap them, which in a container may take long or never happen.
+ */
+function groupAlive(pgid: number): boolean {
+  if (isWindows) return false;
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return false;
+  }
+  if (process.platform !== "linux") return true;
+  try {
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      } catch {
+        continue; // it ended while we looked
+      }
+      // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses, so split after the last ")".
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) === pgid && fields[0] !== "Z") return true;
+    }
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** SIGTERM the tree, wait up to `graceMs` for it to go, then SIGKILL what is left. */
+async function killTree(child: ChildProcess, graceMs: number): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  signalTree(child, "SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (groupAlive(pid) && Date.now() < deadline) await sleep(20);
+  signalTree(child, "SIGKILL");
+}
+
+/** An outcome of a command that never ran: nothing read, no process. */
+function notRun(kind: "aborted" | "spawn_error", durationMs: number, error?: string): CommandOutcome {
+  return {
+    kind,
+    code: null,
+    signal: null,
+    stdout: "",
+    stderrTail: "",
+    truncated: false,
+    pid: undefined,
+    durationMs,
+    ...(error !== undefined ? { error } : {}),
+  };
+}
+
+/**
+ * Variables of the server's environment a command does not get: the server's own secrets. Agents
+ * keep everything else (their API keys, PATH, HOME, …).
+ */
+export const WITHHELD_ENV: readonly string[] = ["RALPH_HTTP_TOKEN"];
+
+/** The server's environment without what is withheld, plus the command's own variables. */
+export function commandEnv(
+  extra: Record<string, string>,
+  base: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  for (const name of WITHHELD_ENV) delete env[name];
+  return { ...env, ...extra };
+}
+
+export function runCommand(spec: CommandSpec, signal?: AbortSignal): Promise<CommandOutcome> {
+  const started = Date.now();
+  return new Promise((resolvePromise) => {
+    if (signal?.aborted) {
+      resolvePromise(notRun("aborted", 0));
+      return;
+    }
+    let child: ChildProcess;
+    try {
+      child = spawn(spec.command, {
+        shell: true,
+        detached: !isWindows,
+        windowsHide: true,
+        cwd: spec.cwd,
+        env: commandEnv(spec.env),
+        stdio: ["pipe", "pipe", "pipe"],
+      });
+    } catch (error) {
+      resolvePromise(notRun("spawn_error", Date.now() - started, (error as Error).message));
+      return;
+    }
+
+    const out: Buffer[] = [];
+    let outBytes = 0;
+    let truncated = false;
+    let errTail = Buffer.alloc(0);
+    let ended: "timeout" | "aborted" | null = null;
+    let killing: Promise<void> | null = null;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+    let spawnError: string | undefined;
+    let settled = false;
+
+    child.stdout?.on("data", (chunk: Buffer) => {
+      const room = spec.maxOutputBytes - outBytes;
+      if (room <= 0) {
+        truncated = true;
+        return;
+      }
+      if (chunk.length > room) truncated = true;
+      const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      out.push(kept);
+      outBytes += kept.length;
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      errTail = Buffer.concat([errTail, chunk]);
+      if (errTail.length > STDERR_TAIL_BYTES) errTail = errTail.subarray(errTail.length - STDERR_TAIL_BYTES);
+    });
+    // A command that does not read its stdin closes the pipe early: that is not an error.
+    child.stdin?.on("error", () => {});
+    child.stdin?.end(spec.input);
+
+    const finish = async () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(pipeTimer);
+      signal?.removeEventListener("abort", onAbort);
+      if (killing) await killing;
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      resolvePromise({
+        kind: spawnError !== undefined ? "spawn_error" : (ended ?? "exited"),
+        code: exit?.code ?? null,
+        signal: exit?.signal ?? null,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderrTail: errTail.toString("utf8"),
+        truncated,
+        pid: child.pid,
+        durationMs: Date.now() - started,
+        ...(spawnError !== undefined ? { error: spawnError } : {}),
+      });
+    };
+
+    const stop = (why: "timeout" | "aborted") => {
+      if (ended || exit) return;
+      ended = why;
+      killing = killTree(child, spec.killGraceMs);
+    };
+    const onAbort = () => stop("aborted");
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const timer = setTimeout(() => stop("timeout"), spec.timeoutMs);
+    let pipeTimer: NodeJS.Timeout | undefined;
+
+    child.on("error", (error) => {
+      spawnError = error.message;
+      void finish();
+    });
+    child.on("exit", (code, sig) => {
+      exit = { code, signal: sig };
+      // It exited by itself: end whatever it left running in its group (those hold our pipes).
+      if (!killing && child.pid !== undefined && groupAlive(child.pid)) {
+        killing = killTree(child, spec.killGraceMs);
+      }
+      // A process that left the group but holds the pipes must not hold the result back forever.
+      pipeTimer = setTimeout(() => void finish(), spec.killGraceMs + 1000);
+    });
+    // "close": the process exited and every holder of its stdout/stderr is gone: all output is read.
+    child.on("close", (code, sig) => {
+      exit ??= { code, signal: sig };
+      void finish();
+    });
+  });
+}

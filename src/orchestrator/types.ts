@@ -1,0 +1,123 @@
+/**
+ * The orchestrator's parts, each behind one small interface, so the run loop composes them and a
+ * new kind (an MCP sampling executor, a test double of an agent) plugs in without touching it.
+ *
+ *   TaskStore ◄─► Executor ◄─► Verifier ◄─► CircuitBreaker
+ */
+import type { Run, TokenUsage } from "../domain/run.js";
+import type { Task } from "../domain/task.js";
+
+export type { TokenUsage };
+
+/** What an executor is asked to do: one attempt at one task. */
+export interface ExecutionRequest {
+  task: Task;
+  /** The attempt number (1-based; the task's `attempts` after its claim). */
+  attempt: number;
+  /** The full prompt: description, criteria and every earlier attempt's feedback (prompt.ts). */
+  prompt: string;
+  runId: string;
+}
+
+export type ExecutionResult =
+  | {
+      ok: true;
+      /** The result to store (already capped to the task's result limit). */
+      output: string;
+      tokens: TokenUsage;
+      /** The model that answered, when known; prices the tokens. */
+      model?: string | undefined;
+    }
+  | {
+      ok: false;
+      /** Why the attempt failed, for the next attempt's prompt and for people. */
+      error: string;
+      tokens: TokenUsage;
+      model?: string | undefined;
+    };
+
+/**
+ * Runs one attempt. Failures of the agent (a non-zero exit, an API error) are a result with
+ * `ok: false`, not a throw. When `signal` aborts, stop at once — kill what runs — and return or
+ * throw; the loop ignores what comes back and puts the task back in line.
+ */
+export interface Executor {
+  /** "anthropic", "command", "sampling", …: shown in run settings. */
+  readonly kind: string;
+  /** The model it uses, when it has one (for run settings and pricing). */
+  readonly model?: string | undefined;
+  execute(request: ExecutionRequest, signal: AbortSignal): Promise<ExecutionResult>;
+}
+
+export interface VerificationRequest {
+  task: Task;
+  attempt: number;
+  /** What the executor produced. */
+  output: string;
+  runId: string;
+}
+
+/** The verifier's judgement of one attempt. */
+export interface Verdict {
+  passed: boolean;
+  /** 0 … 1. */
+  confidence: number;
+  /** What the next attempt should do differently (empty when it passed). */
+  feedback: string;
+  issues: string[];
+  tokens?: TokenUsage | undefined;
+  model?: string | undefined;
+}
+
+/** A verifier could not judge an attempt (its API failed, its check could not run or timed out). */
+export class VerifierError extends Error {
+  override readonly name = "VerifierError";
+}
+
+/**
+ * Judges one attempt's output. When it cannot judge (its API is down, its command timed out), it
+ * throws: the loop retries the task with that reason as feedback and counts a failure.
+ */
+export interface Verifier {
+  readonly kind: string;
+  readonly model?: string | undefined;
+  verify(request: VerificationRequest, signal: AbortSignal): Promise<Verdict>;
+}
+
+/** Time, injectable so the breaker's wall-clock and cooldown logic is tested without sleeping. */
+export interface Clock {
+  /** Milliseconds, monotonic enough for durations. */
+  now(): number;
+  /** Resolve after `ms`, or reject with the signal's reason when it aborts first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export type ProgressKind =
+  | "started"
+  | "claimed"
+  | "verifying"
+  | "working"
+  | "completed"
+  | "retried"
+  | "failed"
+  | "released"
+  | "lost"
+  | "cooldown"
+  | "stopped";
+
+/**
+ * One step of a run, for progress notifications and live displays. `seq` grows by one with every
+ * event of a run, so it can be sent as an MCP progress value (which must increase).
+ */
+export interface RunProgress {
+  seq: number;
+  kind: ProgressKind;
+  /** One line for people: "task-003 attempt 2: completed (1.2 s)". */
+  message: string;
+  task_id: string | null;
+  attempt: number | null;
+  /** The run as it is now (status, stats, current task). */
+  run: Run;
+}
+
+export type ProgressListener = (event: RunProgress) => void;

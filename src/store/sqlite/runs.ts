@@ -1,0 +1,175 @@
+/**
+ * Orchestrator runs in the SQLite file (the `runs` table of migration 2). Writes go through the
+ * task store's queue, so they share its group commit and its fair write lock with other processes.
+ */
+import type Database from "better-sqlite3";
+import { InvalidTransitionError, NotFoundError } from "../../domain/errors.js";
+import {
+  emptyRunStats,
+  formatRunId,
+  isFinalRunStatus,
+  type NewRun,
+  type Run,
+  type RunStatus,
+  type RunUpdate,
+  type StopCode,
+  tryParseRunId,
+} from "../../domain/run.js";
+import type { RunStore } from "../types.js";
+
+interface RunRow {
+  seq: number;
+  status: RunStatus;
+  stop_code: StopCode | null;
+  stop_reason: string | null;
+  max_tasks: number;
+  settings: string;
+  worker_id: string;
+  stats: string;
+  current: string | null;
+  cancel_requested: number;
+  started_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+function rowToRun(row: RunRow): Run {
+  return {
+    id: formatRunId(row.seq),
+    status: row.status,
+    stop_code: row.stop_code,
+    stop_reason: row.stop_reason,
+    max_tasks: row.max_tasks,
+    settings: JSON.parse(row.settings),
+    worker_id: row.worker_id,
+    stats: JSON.parse(row.stats),
+    current: row.current === null ? null : JSON.parse(row.current),
+    cancel_requested: row.cancel_requested !== 0,
+    started_at: row.started_at,
+    updated_at: row.updated_at,
+    finished_at: row.finished_at,
+  };
+}
+
+type Write = <R>(fn: () => R) => Promise<R>;
+type Read = <R>(fn: () => R) => R;
+
+export class SqliteRunStore implements RunStore {
+  private readonly stmt;
+
+  constructor(
+    db: Database.Database,
+    private readonly write: Write,
+    private readonly read: Read,
+  ) {
+    this.stmt = {
+      get: db.prepare<[number], RunRow>("SELECT * FROM runs WHERE seq = ?"),
+      list: db.prepare<[number], RunRow>("SELECT * FROM runs ORDER BY seq DESC LIMIT ?"),
+      insert: db.prepare(
+        `INSERT INTO runs (status, max_tasks, settings, worker_id, stats, started_at, updated_at)
+         VALUES ('running', @max_tasks, @settings, '', @stats, @now, @now)`,
+      ),
+      setWorker: db.prepare("UPDATE runs SET worker_id = ? WHERE seq = ?"),
+      update: db.prepare(
+        `UPDATE runs SET status = @status, stop_code = @stop_code, stop_reason = @stop_reason,
+           stats = @stats, current = @current, finished_at = @finished_at, updated_at = @updated_at
+         WHERE seq = @seq`,
+      ),
+      requestCancel: db.prepare("UPDATE runs SET cancel_requested = 1, updated_at = ? WHERE seq = ?"),
+      stale: db.prepare<[string], RunRow>(
+        "SELECT * FROM runs WHERE status = 'running' AND updated_at < ? ORDER BY seq LIMIT 100",
+      ),
+    };
+  }
+
+  private mustGet(id: string): RunRow {
+    const seq = tryParseRunId(id);
+    const row = seq === null ? undefined : this.stmt.get.get(seq);
+    if (row) return row;
+    const recent = this.stmt.list.all(5).map((r) => formatRunId(r.seq));
+    const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id;
+    throw new NotFoundError(
+      recent.length > 0
+        ? `No run ${shown}. Recent runs: ${recent.join(", ")}.`
+        : `No run ${shown}: no run has been started on this store yet.`,
+    );
+  }
+
+  create(input: NewRun): Promise<Run> {
+    return this.write(() => {
+      const now = new Date().toISOString();
+      const stats = emptyRunStats();
+      const info = this.stmt.insert.run({
+        max_tasks: input.max_tasks,
+        settings: JSON.stringify(input.settings),
+        stats: JSON.stringify(stats),
+        now,
+      });
+      const seq = Number(info.lastInsertRowid);
+      this.stmt.setWorker.run(`${formatRunId(seq)}@${input.owner}`, seq);
+      return rowToRun(this.stmt.get.get(seq) as RunRow);
+    });
+  }
+
+  async get(id: string): Promise<Run> {
+    return this.read(() => rowToRun(this.mustGet(id)));
+  }
+
+  async list(options: { limit?: number | undefined } = {}): Promise<Run[]> {
+    const limit = Math.max(1, Math.min(500, Math.trunc(options.limit ?? 50)));
+    return this.read(() => this.stmt.list.all(limit).map(rowToRun));
+  }
+
+  update(id: string, patch: RunUpdate): Promise<Run> {
+    return this.write(() => {
+      const run = rowToRun(this.mustGet(id));
+      if (isFinalRunStatus(run.status)) {
+        throw new InvalidTransitionError(`${run.id} has already ended (${run.status}); it cannot change.`);
+      }
+      const next: Run = { ...run, ...patch, updated_at: new Date().toISOString() };
+      this.stmt.update.run({
+        seq: tryParseRunId(id),
+        status: next.status,
+        stop_code: next.stop_code,
+        stop_reason: next.stop_reason,
+        stats: JSON.stringify(next.stats),
+        current: next.current === null ? null : JSON.stringify(next.current),
+        finished_at: next.finished_at,
+        updated_at: next.updated_at,
+      });
+      return next;
+    });
+  }
+
+  requestCancel(id: string): Promise<Run> {
+    return this.write(() => {
+      const row = this.mustGet(id);
+      if (isFinalRunStatus(row.status)) return rowToRun(row);
+      this.stmt.requestCancel.run(new Date().toISOString(), row.seq);
+      return rowToRun(this.stmt.get.get(row.seq) as RunRow);
+    });
+  }
+
+  abandonStale(staleMs: number): Promise<Run[]> {
+    return this.write(() => {
+      const now = Date.now();
+      const cutoff = new Date(now - staleMs).toISOString();
+      const nowIso = new Date(now).toISOString();
+      return this.stmt.stale.all(cutoff).map((row) => {
+        const reason = `The process running it stopped updating it at ${row.updated_at} (killed or lost); its task, if any, returns to the queue when its lease expires.`;
+        const stats = { ...JSON.parse(row.stats), stop_reason: reason };
+        this.stmt.update.run({
+          seq: row.seq,
+          status: "abandoned",
+          stop_code: "abandoned",
+          stop_reason: reason,
+          stats: JSON.stringify(stats),
+          current: null,
+          finished_at: nowIso,
+          updated_at: nowIso,
+        });
+        return rowToRun(this.stmt.get.get(row.seq) as RunRow);
+      });
+    });
+  }
+}
