@@ -52,8 +52,11 @@ describe.runIf(available)("PostgreSQL store", () => {
   describe("migrations", () => {
     it("ten servers starting at once: one migrates, all work", async () => {
       const stores = await Promise.all(Array.from({ length: 10 }, () => open({ poolSize: 1 })));
-      expect(await database.query(`SELECT version, name FROM ${schema}.schema_migrations`)).toEqual([
+      expect(
+        await database.query(`SELECT version, name FROM ${schema}.schema_migrations ORDER BY version`),
+      ).toEqual([
         { version: 1, name: "tasks, dependencies" },
+        { version: 2, name: "orchestrator runs" },
       ]);
       await Promise.all(stores.map((s, i) => s.create({ description: `from server ${i}` })));
       expect((await stores[0]?.stats())?.total).toBe(10);
@@ -68,7 +71,7 @@ describe.runIf(available)("PostgreSQL store", () => {
         openPostgresStore({ connectionString: database.url, schema }),
         "store_unavailable",
       );
-      expect(error.message).toMatch(/version 999, newer than this ralph-mcp knows \(1\)\. Upgrade ralph-mcp/);
+      expect(error.message).toMatch(/version 999, newer than this ralph-mcp knows \(2\)\. Upgrade ralph-mcp/);
       expect(error.retryable).toBe(false);
     });
 
@@ -113,6 +116,19 @@ describe.runIf(available)("PostgreSQL store", () => {
         .map((line) => line.replaceAll(`${schema}.`, "<schema>."));
       expect(shown).toMatchInlineSnapshot(`
         [
+          "runs.seq bigint not null default nextval('<schema>.run_seq'::regclass)",
+          "runs.started_at timestamp with time zone not null",
+          "runs.updated_at timestamp with time zone not null",
+          "runs.finished_at timestamp with time zone",
+          "runs.max_tasks integer not null",
+          "runs.cancel_requested boolean not null default false",
+          "runs.status text not null",
+          "runs.stop_code text",
+          "runs.stop_reason text",
+          "runs.worker_id text not null",
+          "runs.settings jsonb not null",
+          "runs.stats jsonb not null",
+          "runs.current jsonb",
           "schema_migrations.version integer not null",
           "schema_migrations.name text not null",
           "schema_migrations.applied_at timestamp with time zone not null default now()",
@@ -139,6 +155,8 @@ describe.runIf(available)("PostgreSQL store", () => {
           "tasks.feedback jsonb",
           "tasks.depends_on jsonb",
           "tasks.tags jsonb",
+          "CREATE UNIQUE INDEX runs_pkey ON <schema>.runs USING btree (seq)",
+          "CREATE INDEX runs_running ON <schema>.runs USING btree (updated_at) WHERE (status = 'running'::text)",
           "CREATE UNIQUE INDEX schema_migrations_pkey ON <schema>.schema_migrations USING btree (version)",
           "CREATE INDEX task_deps_by_dep ON <schema>.task_deps USING btree (dep_seq, task_seq)",
           "CREATE UNIQUE INDEX task_deps_pkey ON <schema>.task_deps USING btree (task_seq, dep_seq)",
@@ -149,6 +167,7 @@ describe.runIf(available)("PostgreSQL store", () => {
           "CREATE UNIQUE INDEX tasks_pkey ON <schema>.tasks USING btree (seq)",
           "CREATE INDEX tasks_ready ON <schema>.tasks USING btree (priority, seq) WHERE ((status = 'pending'::text) AND (unmet_deps = 0))",
           "CREATE INDEX tasks_running ON <schema>.tasks USING btree (seq) INCLUDE (lease_expires_at) WHERE (status = 'in_progress'::text)",
+          "<schema>.runs runs_status_check CHECK ((status = ANY (ARRAY['running'::text, 'finished'::text, 'stopped'::text, 'cancelled'::text, 'error'::text, 'abandoned'::text])))",
           "<schema>.task_deps task_deps_dep_seq_fkey FOREIGN KEY (dep_seq) REFERENCES <schema>.tasks(seq) ON DELETE CASCADE",
           "<schema>.task_deps task_deps_task_seq_fkey FOREIGN KEY (task_seq) REFERENCES <schema>.tasks(seq) ON DELETE CASCADE",
           "<schema>.tasks tasks_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'in_progress'::text, 'completed'::text, 'failed'::text])))",

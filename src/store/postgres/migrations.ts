@@ -86,6 +86,35 @@ CREATE TABLE ${s}.task_deps (
 CREATE INDEX task_deps_by_dep ON ${s}.task_deps (dep_seq, task_seq);
 `,
   },
+  {
+    version: 2,
+    name: "orchestrator runs",
+    sql: (s) => `
+-- The id is run-<seq>, from its own sequence (run-001, run-002, …), never reused.
+CREATE SEQUENCE ${s}.run_seq CACHE 1;
+
+CREATE TABLE ${s}.runs (
+  seq              bigint PRIMARY KEY DEFAULT nextval('${s}.run_seq'),
+  started_at       timestamptz NOT NULL,
+  updated_at       timestamptz NOT NULL,         -- the heartbeat of a running run (database clock)
+  finished_at      timestamptz,
+  max_tasks        integer NOT NULL,
+  cancel_requested boolean NOT NULL DEFAULT false,
+  status           text NOT NULL
+                   CHECK (status IN ('running', 'finished', 'stopped', 'cancelled', 'error', 'abandoned')),
+  stop_code        text,
+  stop_reason      text,
+  worker_id        text NOT NULL,                -- run-<seq>@host:pid, what its claims are made under
+  settings         jsonb NOT NULL,               -- executor, verifier, model
+  stats            jsonb NOT NULL,               -- RunStats
+  current          jsonb                         -- RunCurrent, NULL between tasks
+);
+ALTER SEQUENCE ${s}.run_seq OWNED BY ${s}.runs.seq;
+
+-- Finding runs whose process died: only running runs are indexed.
+CREATE INDEX runs_running ON ${s}.runs (updated_at) WHERE status = 'running';
+`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

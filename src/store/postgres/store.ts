@@ -15,13 +15,7 @@
  */
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import {
-  InvalidTransitionError,
-  NotFoundError,
-  RalphError,
-  StoreUnavailableError,
-  ValidationError,
-} from "../../domain/errors.js";
+import { NotFoundError, RalphError, StoreUnavailableError, ValidationError } from "../../domain/errors.js";
 import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
 import {
   emptyCounts,
@@ -46,6 +40,7 @@ import {
   DEFAULT_LEASE_MS,
   DEFAULT_LIST_LIMIT,
   type ListQuery,
+  type RunStore,
   type TaskPage,
   type TaskStore,
   type WorkerOptions,
@@ -54,6 +49,7 @@ import { Batcher } from "./batch.js";
 import { Database, type Queryable, RetryTransaction } from "./db.js";
 import { ChangeFeed, type ChangeRecord } from "./feed.js";
 import { migrate } from "./migrations.js";
+import { PostgresRunStore } from "./runs.js";
 import { buildStatements, type Statements } from "./sql/index.js";
 import { storeTypes } from "./types.js";
 
@@ -74,6 +70,14 @@ export interface PostgresStoreOptions {
   statementTimeoutMs?: number | undefined;
   /** Shown in pg_stat_activity (default "ralph-mcp"). */
   applicationName?: string | undefined;
+}
+
+/** One plain completion, as it goes into a batch (batch.ts). */
+interface CompleteRequest {
+  seq: number;
+  result: string;
+  workerId: string | null;
+  requireHeld: boolean;
 }
 
 /** How often a claiming store looks for stalled claims while it finds work (ms). */
@@ -180,6 +184,7 @@ export class PostgresTaskStore implements TaskStore {
   readonly kind = "postgres" as const;
   readonly location: string;
   readonly schema: string;
+  readonly runs: RunStore;
 
   private readonly pool: pg.Pool;
   private readonly db: Database;
@@ -194,10 +199,10 @@ export class PostgresTaskStore implements TaskStore {
     (requests) => this.claimRows(requests),
     { max: 100, maxInFlight: 4, alone: () => this.hotCalls <= 1 },
   );
-  private readonly completions = new Batcher<
-    { seq: number; result: string; workerId: string | null },
-    Row | null
-  >((requests) => this.completeRows(requests), { max: 500, maxInFlight: 4, alone: () => this.hotCalls <= 1 });
+  private readonly completions = new Batcher<CompleteRequest, Row | null>(
+    (requests) => this.completeRows(requests),
+    { max: 500, maxInFlight: 4, alone: () => this.hotCalls <= 1 },
+  );
 
   constructor(options: PostgresStoreOptions) {
     const { connectionString, schema } = splitSchema(options.connectionString);
@@ -241,6 +246,7 @@ export class PostgresTaskStore implements TaskStore {
       client.query("SET TimeZone = 'UTC'").catch(() => {});
     });
     this.db = new Database(this.pool, this.location);
+    this.runs = new PostgresRunStore(this.db, this.sql, () => this.assertOpen());
     this.feed = new ChangeFeed({
       pool: this.pool,
       clientConfig: { ...connection, application_name: `${connection.application_name} listener` },
@@ -644,17 +650,16 @@ export class PostgresTaskStore implements TaskStore {
    * Plain completions made together: one statement (batch.ts). A task named twice in one batch is
    * left to the locking path the second time, which reports it already completed.
    */
-  private async completeRows(
-    requests: Array<{ seq: number; result: string; workerId: string | null }>,
-  ): Promise<Array<Row | null>> {
+  private async completeRows(requests: CompleteRequest[]): Promise<Array<Row | null>> {
     let rows: Array<Row | null>;
     if (requests.length === 1) {
-      const [request] = requests as [{ seq: number; result: string; workerId: string | null }];
+      const [request] = requests as [CompleteRequest];
       const [row] = await this.db.query<Row>(this.sql.complete, [
         request.seq,
         request.result,
         T.ALLOWED_FROM.complete,
         request.workerId,
+        request.requireHeld,
       ]);
       rows = [row ?? null];
     } else {
@@ -668,6 +673,7 @@ export class PostgresTaskStore implements TaskStore {
         once.map((r) => r.result),
         once.map((r) => r.workerId),
         T.ALLOWED_FROM.complete,
+        once.map((r) => r.requireHeld),
       ]);
       const bySeq = new Map(completed.map((row) => [Number(row.seq), row]));
       rows = requests.map((r, i) => (first.get(r.seq) === i ? (bySeq.get(r.seq) ?? null) : null));
@@ -684,16 +690,19 @@ export class PostgresTaskStore implements TaskStore {
       this.hotCalls++;
       let row: Row | null;
       try {
-        row = await this.completions.add({ seq, result, workerId: options.workerId ?? null });
+        row = await this.completions.add({
+          seq,
+          result,
+          workerId: options.workerId ?? null,
+          requireHeld: options.requireHeld === true,
+        });
       } finally {
         this.hotCalls--;
       }
       if (row) return rowToTask(row);
     }
     // Not a plain completion: the locking path says why, or also updates the dependents.
-    return this.transition(id, (task, now) =>
-      T.completeTask(task, result, { now, workerId: options.workerId }),
-    );
+    return this.transition(id, (task, now) => T.completeTask(task, result, { now, ...options }));
   }
 
   // ---------------------------------------------------------------- the locking path
@@ -776,7 +785,7 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   fail(id: string, reason: string, options: WorkerOptions = {}): Promise<Task> {
-    return this.transition(id, (task, now) => T.failTask(task, reason, { now, workerId: options.workerId }));
+    return this.transition(id, (task, now) => T.failTask(task, reason, { now, ...options }));
   }
 
   retry(
@@ -784,20 +793,11 @@ export class PostgresTaskStore implements TaskStore {
     feedback: string,
     options: WorkerOptions & { source?: FeedbackSource } = {},
   ): Promise<Task> {
-    return this.transition(id, (task, now) => {
-      if (task.feedback.length >= LIMITS.feedbackEntries && feedback.trim().length > 0) {
-        throw new InvalidTransitionError(
-          `${task.id} already carries ${LIMITS.feedbackEntries} feedback entries; add a new task with what was learned instead.`,
-        );
-      }
-      return T.retryTask(task, feedback, { now, workerId: options.workerId, source: options.source });
-    });
+    return this.transition(id, (task, now) => T.retryTask(task, feedback, { now, ...options }));
   }
 
   release(id: string, options: WorkerOptions & { note?: string } = {}): Promise<Task> {
-    return this.transition(id, (task, now) =>
-      T.releaseTask(task, { now, workerId: options.workerId, note: options.note }),
-    );
+    return this.transition(id, (task, now) => T.releaseTask(task, { now, ...options }));
   }
 
   async completeBatch(ids: string[], result: string): Promise<Task[]> {

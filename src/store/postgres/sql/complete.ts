@@ -1,6 +1,7 @@
 /**
  * complete in one statement, for the common case: the task exists, may be completed from its
- * status, is held by the caller (when the caller names itself), and no other task depends on it.
+ * status, is held by the caller (when the caller names itself; with `requireHeld`, it must still be
+ * in progress under that caller), and no other task depends on it.
  * Returns no row otherwise, and the store takes the locking path (transition.ts), which says why or
  * also updates the dependents.
  *
@@ -12,7 +13,7 @@
  * statement sees the flag (and leaves the work to the locking path) or the add sees the task
  * completed.
  *
- * $1 seq, $2 result, $3 statuses complete is allowed from, $4 worker id or null.
+ * $1 seq, $2 result, $3 statuses complete is allowed from, $4 worker id or null, $5 requireHeld.
  */
 import type { Statement } from "../db.js";
 import { STATEMENT_NOW } from "./time.js";
@@ -24,14 +25,17 @@ UPDATE ${s}.tasks
 SET status = 'completed', result = $2, failure_reason = NULL, completed_at = ${STATEMENT_NOW},
     updated_at = ${STATEMENT_NOW}, lease_expires_at = NULL, claimed_by = NULL
 WHERE seq = $1 AND status = ANY($3::text[]) AND NOT has_dependents
-  AND ($4::text IS NULL OR status <> 'in_progress' OR claimed_by = $4)
+  AND ($4::text IS NULL
+       OR (status = 'in_progress' AND claimed_by = $4)
+       OR (NOT $5::bool AND status <> 'in_progress'))
 RETURNING *`,
 });
 
 /**
  * Several completions at once (calls made together in one process, batch.ts), on the same terms
  * as `complete`; returns the rows completed, and the store takes the locking path for the others.
- * $1 seqs (each once), $2 results, $3 worker ids or nulls, $4 statuses complete is allowed from.
+ * $1 seqs (each once), $2 results, $3 worker ids or nulls, $4 statuses complete is allowed from,
+ * $5 requireHeld flags.
  */
 export const completeMany = (s: string): Statement => ({
   name: "ralph_complete_many",
@@ -39,8 +43,10 @@ export const completeMany = (s: string): Statement => ({
 UPDATE ${s}.tasks t
 SET status = 'completed', result = u.result, failure_reason = NULL, completed_at = ${STATEMENT_NOW},
     updated_at = ${STATEMENT_NOW}, lease_expires_at = NULL, claimed_by = NULL
-FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(seq, result, worker_id)
+FROM unnest($1::bigint[], $2::text[], $3::text[], $5::bool[]) AS u(seq, result, worker_id, require_held)
 WHERE t.seq = u.seq AND t.status = ANY($4::text[]) AND NOT t.has_dependents
-  AND (u.worker_id IS NULL OR t.status <> 'in_progress' OR t.claimed_by = u.worker_id)
+  AND (u.worker_id IS NULL
+       OR (t.status = 'in_progress' AND t.claimed_by = u.worker_id)
+       OR (NOT u.require_held AND t.status <> 'in_progress'))
 RETURNING t.*`,
 });

@@ -4,9 +4,10 @@ import * as claim from "./claim.js";
 import * as complete from "./complete.js";
 import * as create from "./create.js";
 import * as read from "./read.js";
+import * as runs from "./runs.js";
 import * as transition from "./transition.js";
 
-const builders = { ...claim, ...complete, ...create, ...read, ...transition, ...bulk };
+const builders = { ...claim, ...complete, ...create, ...read, ...transition, ...bulk, ...runs };
 
 export type Statements = { [K in keyof typeof builders]: ReturnType<(typeof builders)[K]> };
 

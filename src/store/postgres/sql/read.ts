@@ -46,10 +46,11 @@ UNION ALL
 SELECT 'blocked', count(*)::int, 0 FROM ${s}.tasks WHERE status = 'pending' AND unmet_deps > 0`,
 });
 
-/** Ids to suggest when an id is unknown: the next pending ones, else the newest. */
+/** Ids to suggest when an id is unknown: the next ready ones (tasks_ready), else the newest. */
 export const suggestions = (s: string): Statement => ({
   text: `
-(SELECT 'pending' AS kind, seq FROM ${s}.tasks WHERE status = 'pending' ORDER BY priority, seq LIMIT 5)
+(SELECT 'pending' AS kind, seq FROM ${s}.tasks WHERE status = 'pending' AND unmet_deps = 0
+ ORDER BY priority, seq LIMIT 5)
 UNION ALL
 (SELECT 'recent', seq FROM ${s}.tasks ORDER BY seq DESC LIMIT 5)`,
 });

@@ -1,0 +1,162 @@
+/**
+ * Orchestrator runs in PostgreSQL (the `runs` table of migration 2), next to the tasks they work
+ * on, so any server can show a run and ask it to stop. Heartbeats (`updated_at`) are taken on the
+ * database clock, so a run on one machine is judged stale by another with the same clock.
+ */
+import { InvalidTransitionError, NotFoundError } from "../../domain/errors.js";
+import {
+  emptyRunStats,
+  formatRunId,
+  isFinalRunStatus,
+  type NewRun,
+  type Run,
+  type RunCurrent,
+  type RunStats,
+  type RunStatus,
+  type RunUpdate,
+  type StopCode,
+  tryParseRunId,
+} from "../../domain/run.js";
+import type { RunStore } from "../types.js";
+import type { Database, Queryable } from "./db.js";
+import type { Statements } from "./sql/index.js";
+
+/** A row of the runs table as `pg` returns it (bigint as string, timestamptz as ISO string, jsonb parsed). */
+interface RunRow {
+  seq: string;
+  status: RunStatus;
+  stop_code: StopCode | null;
+  stop_reason: string | null;
+  max_tasks: number;
+  settings: Record<string, unknown>;
+  worker_id: string;
+  stats: RunStats;
+  current: RunCurrent | null;
+  cancel_requested: boolean;
+  started_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+function rowToRun(row: RunRow): Run {
+  return {
+    id: formatRunId(Number(row.seq)),
+    status: row.status,
+    stop_code: row.stop_code,
+    stop_reason: row.stop_reason,
+    max_tasks: row.max_tasks,
+    settings: row.settings,
+    worker_id: row.worker_id,
+    stats: row.stats,
+    current: row.current,
+    cancel_requested: row.cancel_requested,
+    started_at: row.started_at,
+    updated_at: row.updated_at,
+    finished_at: row.finished_at,
+  };
+}
+
+export class PostgresRunStore implements RunStore {
+  constructor(
+    private readonly db: Database,
+    private readonly sql: Statements,
+    private readonly assertOpen: () => void,
+  ) {}
+
+  private async notFound(id: string, q: Queryable | null = null): Promise<NotFoundError> {
+    const rows = q
+      ? await q.query<RunRow>(this.sql.listRuns, [5])
+      : await this.db.query<RunRow>(this.sql.listRuns, [5], { readOnly: true });
+    const recent = rows.map((r) => formatRunId(Number(r.seq)));
+    const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id;
+    return new NotFoundError(
+      recent.length > 0
+        ? `No run ${shown}. Recent runs: ${recent.join(", ")}.`
+        : `No run ${shown}: no run has been started on this store yet.`,
+    );
+  }
+
+  async create(input: NewRun): Promise<Run> {
+    this.assertOpen();
+    // The worker id carries the run id, so the id is drawn first (a failed insert leaves a gap).
+    const [drawn] = await this.db.query<{ seq: string }>(this.sql.drawRunSeq);
+    const seq = Number(drawn?.seq);
+    const [row] = await this.db.query<RunRow>(this.sql.insertRun, [
+      seq,
+      input.max_tasks,
+      `${formatRunId(seq)}@${input.owner}`,
+      JSON.stringify(input.settings),
+      JSON.stringify(emptyRunStats()),
+    ]);
+    return rowToRun(row as RunRow);
+  }
+
+  async get(id: string): Promise<Run> {
+    this.assertOpen();
+    const seq = tryParseRunId(id);
+    const [row] = seq === null ? [] : await this.db.query<RunRow>(this.sql.getRun, [seq], { readOnly: true });
+    if (!row) throw await this.notFound(id);
+    return rowToRun(row);
+  }
+
+  async list(options: { limit?: number | undefined } = {}): Promise<Run[]> {
+    this.assertOpen();
+    const limit = Math.max(1, Math.min(500, Math.trunc(options.limit ?? 50)));
+    return (await this.db.query<RunRow>(this.sql.listRuns, [limit], { readOnly: true })).map(rowToRun);
+  }
+
+  async update(id: string, patch: RunUpdate): Promise<Run> {
+    this.assertOpen();
+    const seq = tryParseRunId(id);
+    if (seq === null) throw await this.notFound(id);
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.query<RunRow>(this.sql.lockRun, [seq]);
+      if (!row) throw await this.notFound(id, tx);
+      const run = rowToRun(row);
+      if (isFinalRunStatus(run.status)) {
+        throw new InvalidTransitionError(`${run.id} has already ended (${run.status}); it cannot change.`);
+      }
+      const next: Run = { ...run, ...patch };
+      const [saved] = await tx.query<RunRow>(this.sql.saveRun, [
+        seq,
+        next.status,
+        next.stop_code,
+        next.stop_reason,
+        JSON.stringify(next.stats),
+        next.current === null ? null : JSON.stringify(next.current),
+        next.finished_at,
+      ]);
+      return rowToRun(saved as RunRow);
+    });
+  }
+
+  async requestCancel(id: string): Promise<Run> {
+    this.assertOpen();
+    const seq = tryParseRunId(id);
+    const [row] = seq === null ? [] : await this.db.query<RunRow>(this.sql.requestCancel, [seq]);
+    // No row: the run has ended (a cancel changes nothing then) or does not exist (get says which).
+    return row ? rowToRun(row) : this.get(id);
+  }
+
+  async abandonStale(staleMs: number): Promise<Run[]> {
+    this.assertOpen();
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query<RunRow & { now_ms: number }>(this.sql.lockStaleRuns, [staleMs]);
+      const runs: Run[] = [];
+      for (const row of rows) {
+        const reason = `The process running it stopped updating it at ${row.updated_at} (killed or lost); its task, if any, returns to the queue when its lease expires.`;
+        const [saved] = await tx.query<RunRow>(this.sql.saveRun, [
+          row.seq,
+          "abandoned",
+          "abandoned",
+          reason,
+          JSON.stringify({ ...row.stats, stop_reason: reason }),
+          null,
+          new Date(row.now_ms).toISOString(),
+        ]);
+        runs.push(rowToRun(saved as RunRow));
+      }
+      return runs;
+    });
+  }
+}
