@@ -17,6 +17,7 @@
  * noisy neighbour on the machine hurts them alike. Prints figures; asserts nothing.
  *
  * Run alone: npx tsc -p tsconfig.bench.json && node dist-bench/bench/postgres.js
+ * (wired into bench/index.ts as `postgres: benchPostgresStore`, it is `npm run bench postgres`).
  * Where: RALPH_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test); a database
  * ralph_bench_<pid> is created there and dropped afterwards.
  */
@@ -263,7 +264,13 @@ function measureInChild(system: System, workers: number, url: string, opts: Requ
   });
 }
 
-export async function benchPostgres(options: PostgresBenchOptions = {}): Promise<PostgresBenchRow[]> {
+/** `npm run bench postgres`: prints the table. */
+export async function benchPostgresStore(options: PostgresBenchOptions = {}): Promise<void> {
+  await runPostgresBench(options);
+}
+
+/** Measures, prints, and returns the figures. */
+export async function runPostgresBench(options: PostgresBenchOptions = {}): Promise<PostgresBenchRow[]> {
   const opts: Required<PostgresBenchOptions> = {
     url: options.url ?? process.env.RALPH_BENCH_POSTGRES_URL ?? DEFAULT_URL,
     workers: options.workers ?? [1, 8, 32],
@@ -327,5 +334,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     process.stdout.write(`${rate}\n`);
     process.exit(0);
   }
-  await benchPostgres();
+  await benchPostgresStore();
 }
