@@ -4,6 +4,7 @@
  */
 import { runMcpHttpBench } from "./mcp-http.js";
 import { runMcpStdioBench } from "./mcp-stdio.js";
+import { benchPostgresStore } from "./postgres.js";
 import { benchSqliteStore } from "./store-sqlite.js";
 
 const BENCHES: Record<string, () => Promise<void>> = {
@@ -14,6 +15,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   http: async () => {
     await runMcpHttpBench();
   },
+  postgres: benchPostgresStore,
 };
 
 const wanted = process.argv.slice(2);
