@@ -15,7 +15,16 @@
  */
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { NotFoundError, RalphError, StoreUnavailableError, ValidationError } from "../../domain/errors.js";
+import {
+  type NotFoundError,
+  noIds,
+  RalphError,
+  repeatedIds,
+  StoreUnavailableError,
+  taskNotFound,
+  unknownDependency,
+  ValidationError,
+} from "../../domain/errors.js";
 import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
 import {
   emptyCounts,
@@ -413,11 +422,7 @@ export class PostgresTaskStore implements TaskStore {
           if (dep.startsWith("#")) continue;
           const seq = tryParseTaskId(dep);
           if (seq !== null && status.has(seq)) continue;
-          const where = batchSize > 1 ? `tasks[${i}].` : "";
-          const alt = batchSize > 1 ? ", or #N for the batch's N-th item" : "";
-          throw new ValidationError(
-            `${where}depends_on: there is no task ${dep}. Name existing task ids (list_tasks shows them)${alt}.`,
-          );
+          throw unknownDependency(dep, i, batchSize > 1);
         }
         // A stored task named by #N was deleted since we found it by its key: look again.
         for (const j of localDeps[i] ?? []) {
@@ -575,19 +580,8 @@ export class PostgresTaskStore implements TaskStore {
       ? await q.query<{ kind: string; seq: string }>(this.sql.suggestions)
       : await this.db.query<{ kind: string; seq: string }>(this.sql.suggestions, [], { readOnly: true });
     const ids = (kind: string) => rows.filter((r) => r.kind === kind).map((r) => formatTaskId(Number(r.seq)));
-    const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id;
     const pending = ids("pending");
-    if (pending.length > 0) {
-      return new NotFoundError(
-        `No task ${shown}. Pending tasks: ${pending.join(", ")} (list_tasks shows all).`,
-      );
-    }
-    const recent = ids("recent");
-    return new NotFoundError(
-      recent.length > 0
-        ? `No task ${shown}. Recent tasks: ${recent.join(", ")} (list_tasks shows all).`
-        : `No task ${shown}: the queue is empty. Add one with add_task.`,
-    );
+    return taskNotFound(id, pending, pending.length > 0 ? [] : ids("recent"));
   }
 
   // ---------------------------------------------------------------- claim and complete
@@ -802,7 +796,7 @@ export class PostgresTaskStore implements TaskStore {
 
   async completeBatch(ids: string[], result: string): Promise<Task[]> {
     this.assertOpen();
-    if (ids.length === 0) throw new ValidationError("task_ids must name at least one task.");
+    if (ids.length === 0) throw noIds();
     if (ids.length > LIMITS.batch) {
       throw new ValidationError(
         `A batch holds at most ${LIMITS.batch} tasks (got ${ids.length}); split it into several calls.`,
@@ -810,7 +804,7 @@ export class PostgresTaskStore implements TaskStore {
     }
     const unique = [...new Set(ids)];
     if (unique.length !== ids.length) {
-      throw new ValidationError("task_ids names the same task twice; list each task once.");
+      throw repeatedIds();
     }
     const seqs = unique.map(tryParseTaskId);
     const tasks = await this.db.transaction(async (tx) => {

@@ -13,7 +13,15 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { NotFoundError, RalphError, ValidationError } from "../../domain/errors.js";
+import {
+  type NotFoundError,
+  noIds,
+  RalphError,
+  repeatedIds,
+  taskNotFound,
+  unknownDependency,
+  ValidationError,
+} from "../../domain/errors.js";
 import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
 import {
   emptyCounts,
@@ -365,17 +373,11 @@ export class SqliteTaskStore implements TaskStore {
 
   private notFound(id: string): NotFoundError {
     const pending = this.stmt.suggestPending.all().map((r) => formatTaskId(r.seq));
-    const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id;
-    if (pending.length > 0) {
-      return new NotFoundError(
-        `No task ${shown}. Pending tasks: ${pending.join(", ")} (list_tasks shows all).`,
-      );
-    }
-    const recent = this.stmt.suggestRecent.all().map((r) => formatTaskId(r.seq));
-    return new NotFoundError(
-      recent.length > 0
-        ? `No task ${shown}. Recent tasks: ${recent.join(", ")} (list_tasks shows all).`
-        : `No task ${shown}: the queue is empty. Add one with add_task.`,
+    if (pending.length > 0) return taskNotFound(id, pending);
+    return taskNotFound(
+      id,
+      [],
+      this.stmt.suggestRecent.all().map((r) => formatTaskId(r.seq)),
     );
   }
 
@@ -451,11 +453,7 @@ export class SqliteTaskStore implements TaskStore {
           const depSeq = tryParseTaskId(dep);
           const depRow = depSeq === null ? undefined : this.stmt.getBySeq.get(depSeq);
           if (!depRow) {
-            const where = inputs.length > 1 ? `tasks[${i}].` : "";
-            const alt = inputs.length > 1 ? ", or #N for the batch's N-th item" : "";
-            throw new ValidationError(
-              `${where}depends_on: there is no task ${dep}. Name existing task ids (list_tasks shows them)${alt}.`,
-            );
+            throw unknownDependency(dep, i, inputs.length > 1);
           }
           if (depSeqs.has(depRow.seq)) continue;
           depSeqs.add(depRow.seq);
@@ -595,7 +593,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   completeBatch(ids: string[], result: string): Promise<Task[]> {
-    if (ids.length === 0) return Promise.reject(new ValidationError("task_ids must name at least one task."));
+    if (ids.length === 0) return Promise.reject(noIds());
     if (ids.length > LIMITS.batch) {
       return Promise.reject(
         new ValidationError(
@@ -605,7 +603,7 @@ export class SqliteTaskStore implements TaskStore {
     }
     const unique = [...new Set(ids)];
     if (unique.length !== ids.length) {
-      return Promise.reject(new ValidationError("task_ids names the same task twice; list each task once."));
+      return Promise.reject(repeatedIds());
     }
     return this.write((changes) => {
       const now = Date.now();
