@@ -2,7 +2,7 @@
  * Adding tasks to the PostgreSQL store (the statements are in sql/create.ts): an add without
  * dependencies is one statement; with dependencies, one transaction.
  */
-import { StoreUnavailableError, ValidationError } from "../../domain/errors.js";
+import { StoreUnavailableError, unknownDependency } from "../../domain/errors.js";
 import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
 import type { NewTask, TaskStatus } from "../../domain/task.js";
 import * as T from "../../domain/transitions.js";
@@ -143,11 +143,7 @@ function insertWithDependencies(
         if (dep.startsWith("#")) continue;
         const seq = tryParseTaskId(dep);
         if (seq !== null && status.has(seq)) continue;
-        const where = batchSize > 1 ? `tasks[${i}].` : "";
-        const alt = batchSize > 1 ? ", or #N for the batch's N-th item" : "";
-        throw new ValidationError(
-          `${where}depends_on: there is no task ${dep}. Name existing task ids (list_tasks shows them)${alt}.`,
-        );
+        throw unknownDependency(dep, i, batchSize > 1);
       }
       // A stored task named by #N was deleted since we found it by its key: look again.
       for (const j of localDeps[i] ?? []) {

@@ -4,7 +4,7 @@
  * domain's transition (src/domain/transitions.ts) in JavaScript, and writes the result back
  * (sql/transition.ts explains the locks).
  */
-import { ValidationError } from "../../domain/errors.js";
+import { noIds, repeatedIds, ValidationError } from "../../domain/errors.js";
 import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
 import { type FeedbackSource, LIMITS, type Task } from "../../domain/task.js";
 import * as T from "../../domain/transitions.js";
@@ -114,7 +114,7 @@ export function release(
 
 export async function completeBatch(ctx: PgContext, ids: string[], result: string): Promise<Task[]> {
   ctx.assertOpen();
-  if (ids.length === 0) throw new ValidationError("task_ids must name at least one task.");
+  if (ids.length === 0) throw noIds();
   if (ids.length > LIMITS.batch) {
     throw new ValidationError(
       `A batch holds at most ${LIMITS.batch} tasks (got ${ids.length}); split it into several calls.`,
@@ -122,7 +122,7 @@ export async function completeBatch(ctx: PgContext, ids: string[], result: strin
   }
   const unique = [...new Set(ids)];
   if (unique.length !== ids.length) {
-    throw new ValidationError("task_ids names the same task twice; list each task once.");
+    throw repeatedIds();
   }
   const seqs = unique.map(tryParseTaskId);
   const tasks = await ctx.db.transaction(async (tx) => {

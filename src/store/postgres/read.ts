@@ -1,5 +1,5 @@
 /** Reads of the PostgreSQL store. No locks: each statement sees the state committed when it started. */
-import { NotFoundError, ValidationError } from "../../domain/errors.js";
+import { type NotFoundError, taskNotFound, ValidationError } from "../../domain/errors.js";
 import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
 import {
   emptyCounts,
@@ -96,17 +96,6 @@ export async function notFound(
     ? await q.query<{ kind: string; seq: string }>(ctx.sql.suggestions)
     : await ctx.db.query<{ kind: string; seq: string }>(ctx.sql.suggestions, [], { readOnly: true });
   const ids = (kind: string) => rows.filter((r) => r.kind === kind).map((r) => formatTaskId(Number(r.seq)));
-  const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id;
   const pending = ids("pending");
-  if (pending.length > 0) {
-    return new NotFoundError(
-      `No task ${shown}. Pending tasks: ${pending.join(", ")} (list_tasks shows all).`,
-    );
-  }
-  const recent = ids("recent");
-  return new NotFoundError(
-    recent.length > 0
-      ? `No task ${shown}. Recent tasks: ${recent.join(", ")} (list_tasks shows all).`
-      : `No task ${shown}: the queue is empty. Add one with add_task.`,
-  );
+  return taskNotFound(id, pending, pending.length > 0 ? [] : ids("recent"));
 }

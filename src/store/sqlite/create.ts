@@ -2,7 +2,7 @@
  * Adding tasks to the SQLite store: one write (one savepoint) for the whole batch. Items that
  * depend on each other with `#N` get their edges in a second pass, once every item has its seq.
  */
-import { ValidationError } from "../../domain/errors.js";
+import { unknownDependency } from "../../domain/errors.js";
 import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
 import type { NewTask } from "../../domain/task.js";
 import * as T from "../../domain/transitions.js";
@@ -49,11 +49,7 @@ export function insertTasks(ctx: SqliteContext, inputs: NewTask[]): Promise<Crea
         const depSeq = tryParseTaskId(dep);
         const depRow = depSeq === null ? undefined : stmt.getBySeq.get(depSeq);
         if (!depRow) {
-          const where = inputs.length > 1 ? `tasks[${i}].` : "";
-          const alt = inputs.length > 1 ? ", or #N for the batch's N-th item" : "";
-          throw new ValidationError(
-            `${where}depends_on: there is no task ${dep}. Name existing task ids (list_tasks shows them)${alt}.`,
-          );
+          throw unknownDependency(dep, i, inputs.length > 1);
         }
         if (depSeqs.has(depRow.seq)) continue;
         depSeqs.add(depRow.seq);

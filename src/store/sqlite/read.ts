@@ -1,5 +1,5 @@
 /** Reads of the SQLite store: outside the write queue, against the last committed state. */
-import { NotFoundError, ValidationError } from "../../domain/errors.js";
+import { type NotFoundError, taskNotFound, ValidationError } from "../../domain/errors.js";
 import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
 import {
   emptyCounts,
@@ -17,17 +17,11 @@ import { type Row, rowToTask } from "./rows.js";
 
 export function notFound(ctx: SqliteContext, id: string): NotFoundError {
   const pending = ctx.stmt.suggestPending.all().map((r) => formatTaskId(r.seq));
-  const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id;
-  if (pending.length > 0) {
-    return new NotFoundError(
-      `No task ${shown}. Pending tasks: ${pending.join(", ")} (list_tasks shows all).`,
-    );
-  }
-  const recent = ctx.stmt.suggestRecent.all().map((r) => formatTaskId(r.seq));
-  return new NotFoundError(
-    recent.length > 0
-      ? `No task ${shown}. Recent tasks: ${recent.join(", ")} (list_tasks shows all).`
-      : `No task ${shown}: the queue is empty. Add one with add_task.`,
+  if (pending.length > 0) return taskNotFound(id, pending);
+  return taskNotFound(
+    id,
+    [],
+    ctx.stmt.suggestRecent.all().map((r) => formatTaskId(r.seq)),
   );
 }
 

@@ -4,7 +4,7 @@
  * dependents' `unmet_deps` right. Claims, completions, failures, retries, releases, lease renewal
  * and expiry all take this path.
  */
-import { ValidationError } from "../../domain/errors.js";
+import { noIds, repeatedIds, ValidationError } from "../../domain/errors.js";
 import { formatTaskId } from "../../domain/ids.js";
 import { type FeedbackSource, LIMITS, type Task } from "../../domain/task.js";
 import * as T from "../../domain/transitions.js";
@@ -102,7 +102,7 @@ export function complete(
 }
 
 export function completeBatch(ctx: SqliteContext, ids: string[], result: string): Promise<Task[]> {
-  if (ids.length === 0) return Promise.reject(new ValidationError("task_ids must name at least one task."));
+  if (ids.length === 0) return Promise.reject(noIds());
   if (ids.length > LIMITS.batch) {
     return Promise.reject(
       new ValidationError(
@@ -112,7 +112,7 @@ export function completeBatch(ctx: SqliteContext, ids: string[], result: string)
   }
   const unique = [...new Set(ids)];
   if (unique.length !== ids.length) {
-    return Promise.reject(new ValidationError("task_ids names the same task twice; list each task once."));
+    return Promise.reject(repeatedIds());
   }
   return ctx.write((changes) => {
     const now = Date.now();
