@@ -131,7 +131,11 @@ export function registerRunCommand(program: Command): void {
     .command("run")
     .description("Work through the queue: execute each task, verify it, retry with feedback, stop safely")
     .option("-n, --max-tasks <n>", "most tasks to take on (default 10)", number("max-tasks", true))
-    .option("-p, --parallel <n>", "tasks worked at once, one agent each (default 1: RALPH_PARALLEL)", number("parallel", true))
+    .option(
+      "-p, --parallel <n>",
+      "tasks worked at once, one agent each (default 1: RALPH_PARALLEL)",
+      number("parallel", true),
+    )
     .option("--config <file>", "JSON settings file (default: RALPH_CONFIG)")
     .option("--executor <kind>", "anthropic or command (default: RALPH_EXECUTOR)")
     .option("--verifier <kind>", "anthropic, command or none (default: RALPH_VERIFIER)")
