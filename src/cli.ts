@@ -4,6 +4,7 @@
  * the other commands reach the same store from a terminal. Argument parsing: commander.
  */
 import { Command, CommanderError } from "commander";
+import { registerDashboardCommand } from "./commands/dashboard.js";
 import { registerInstallCommand } from "./commands/install.js";
 import { registerRunCommand } from "./commands/run.js";
 import { registerServeCommand } from "./commands/serve.js";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerTaskCommands(program);
   registerRunCommand(program);
   registerServeCommand(program);
+  registerDashboardCommand(program);
   registerInstallCommand(program);
   return program;
 }
