@@ -1,4 +1,4 @@
-import { ValidationError } from "./errors.js";
+import { notATaskId } from "./errors.js";
 
 const TASK_ID = /^task-(\d{1,15})$/;
 
@@ -12,9 +12,7 @@ export function parseTaskId(id: string): number {
   const match = TASK_ID.exec(id.trim());
   const seq = match ? Number(match[1]) : Number.NaN;
   if (!Number.isSafeInteger(seq) || seq < 1) {
-    throw new ValidationError(
-      `"${id.length > 40 ? `${id.slice(0, 40)}…` : id}" is not a task id. Task ids look like task-001; list_tasks shows them.`,
-    );
+    throw notATaskId(id);
   }
   return seq;
 }

@@ -1,7 +1,9 @@
 /**
  * Task transitions as pure functions: (task, input, now) → the next task, or a typed error that
  * names the task, its current status and what to do instead. The stores call these inside their
- * write transactions, so the rules live here once.
+ * write transactions, so the rules live here once; which task a claim takes, and what a claim and
+ * a completion write (which PostgreSQL's one-statement hot path also builds its SQL from), are in
+ * claim.ts. test/store/contract.ts holds every store to these functions field by field.
  *
  *   add            → pending
  *   start / claim  pending → in_progress            attempts + 1, lease taken
@@ -13,11 +15,12 @@
  *   lease expiry   in_progress → pending, or failed when its attempts are spent
  *   reset          any → pending, attempts 0
  */
-import { ConflictError, InvalidTransitionError } from "./errors.js";
+import { applyWrites, CLAIM_WRITES, COMPLETE_WRITES } from "./claim.js";
+import { ConflictError, InvalidTransitionError, type TaskAction } from "./errors.js";
 import { type Feedback, type FeedbackSource, LIMITS, type Task, type TaskStatus } from "./task.js";
 import type { ValidNewTask } from "./validate.js";
 
-export type Action = "start" | "complete" | "fail" | "retry" | "release" | "renew_lease";
+export type Action = Extract<TaskAction, "start" | "complete" | "fail" | "retry" | "release" | "renew_lease">;
 
 /** From which statuses each action is allowed. Stores use this to build their fast-path SQL too. */
 export const ALLOWED_FROM: Readonly<Record<Action, readonly TaskStatus[]>> = {
@@ -29,37 +32,44 @@ export const ALLOWED_FROM: Readonly<Record<Action, readonly TaskStatus[]>> = {
   renew_lease: ["in_progress"],
 };
 
-const VERB: Record<Action, string> = {
+/** The past participle of each action, for messages ("can be completed"). */
+export const VERB: Record<TaskAction, string> = {
   start: "started",
   complete: "completed",
   fail: "failed",
   retry: "retried",
   release: "released",
   renew_lease: "given a longer lease",
+  update: "edited",
+  delete: "deleted",
 };
 
-/** What to do instead, by current status. */
-function advice(action: Action, task: Task): string {
-  switch (task.status) {
-    case "pending":
-      return action === "retry"
-        ? "It is already waiting in line: start it, claim it with claim_next_task, or complete it."
-        : "Claim it with claim_next_task or start it with start_task first.";
-    case "in_progress":
-      return `It is being worked on${task.claimed_by ? ` by ${task.claimed_by}` : ""} (attempt ${task.attempts}): complete it, fail it, or retry it.`;
-    case "completed":
-      return "It is done: use retry_task with feedback to queue it again.";
-    case "failed":
-      return "Use retry_task to queue it again.";
-  }
+/** The refusal of `action` on `task`, whose status does not allow it (the problem says which do). */
+export function wrongStatus(
+  task: Task,
+  action: TaskAction,
+  allowed: readonly TaskStatus[],
+): InvalidTransitionError {
+  const statement =
+    task.status === "completed" && action === "complete"
+      ? `${task.id} is already completed.`
+      : task.status === "failed" && action === "fail"
+        ? `${task.id} has already failed.`
+        : `${task.id} is ${task.status}: only a task that is ${allowed.join(" or ")} can be ${VERB[action]}.`;
+  return new InvalidTransitionError(statement, {
+    kind: "wrong_status",
+    id: task.id,
+    action,
+    status: task.status,
+    allowed,
+    claimed_by: task.claimed_by,
+    attempts: task.attempts,
+  });
 }
 
 export function assertAllowed(task: Task, action: Action): void {
   if (ALLOWED_FROM[action].includes(task.status)) return;
-  const allowed = ALLOWED_FROM[action].join(" or ");
-  throw new InvalidTransitionError(
-    `${task.id} is ${task.status}: only a task that is ${allowed} can be ${VERB[action]}. ${advice(action, task)}`,
-  );
+  throw wrongStatus(task, action, ALLOWED_FROM[action]);
 }
 
 /** A worker that names itself may only act on a task it holds (its lease may have passed to another). */
@@ -74,12 +84,27 @@ function assertHolder(task: Task, input: FinishInput): void {
         : task.status;
     throw new ConflictError(
       `${task.id} is no longer held by ${workerId}: it is ${now} now. Its outcome was decided elsewhere; leave it and take another task.`,
+      {
+        kind: "not_held",
+        id: task.id,
+        worker: workerId,
+        status: task.status,
+        claimed_by: task.claimed_by,
+        attempts: task.attempts,
+      },
     );
   }
   if (task.status !== "in_progress" || task.claimed_by === workerId) return;
   throw new ConflictError(
     `${task.id} is now claimed by ${task.claimed_by ?? "another worker"} (attempt ${task.attempts}); ` +
       `${workerId}'s lease ran out and the task went back in line. Leave it and take another task.`,
+    {
+      kind: "lease_lost",
+      id: task.id,
+      worker: workerId,
+      claimed_by: task.claimed_by,
+      attempts: task.attempts,
+    },
   );
 }
 
@@ -123,27 +148,21 @@ export function startTask(task: Task, input: StartInput): Task {
   const unmet = input.unmetDependencies ?? [];
   if (unmet.length > 0) {
     throw new InvalidTransitionError(
-      `${task.id} waits for ${unmet.join(", ")}, which ${unmet.length === 1 ? "is" : "are"} not completed yet. ` +
-        "Finish those first, or take another task with claim_next_task.",
+      `${task.id} waits for ${unmet.join(", ")}, which ${unmet.length === 1 ? "is" : "are"} not completed yet.`,
+      { kind: "dependencies_unmet", id: task.id, unmet: [...unmet] },
     );
   }
   if (task.attempts >= task.max_attempts) {
     throw new InvalidTransitionError(
-      `${task.id} has used all ${task.max_attempts} attempts; it cannot be started again. Add a new task instead.`,
+      `${task.id} has used all ${task.max_attempts} attempts; it cannot be started again.`,
+      { kind: "attempts_spent", id: task.id, max_attempts: task.max_attempts },
     );
   }
-  return {
-    ...task,
-    status: "in_progress",
-    attempts: task.attempts + 1,
-    started_at: iso(input.now),
-    updated_at: iso(input.now),
-    lease_expires_at: iso(input.now + input.leaseMs),
-    claimed_by: input.workerId,
-    result: null,
-    failure_reason: null,
-    completed_at: null,
-  };
+  return applyWrites(task, CLAIM_WRITES, {
+    now: input.now,
+    leaseMs: input.leaseMs,
+    workerId: input.workerId,
+  });
 }
 
 export interface FinishInput {
@@ -159,29 +178,12 @@ export interface FinishInput {
 
 export function completeTask(task: Task, result: string, input: FinishInput): Task {
   assertHolder(task, input);
-  if (task.status === "completed") {
-    throw new InvalidTransitionError(
-      `${task.id} is already completed. To do it again, use retry_task with feedback first.`,
-    );
-  }
   assertAllowed(task, "complete");
-  return {
-    ...task,
-    status: "completed",
-    result,
-    failure_reason: null,
-    completed_at: iso(input.now),
-    updated_at: iso(input.now),
-    lease_expires_at: null,
-    claimed_by: null,
-  };
+  return applyWrites(task, COMPLETE_WRITES, { now: input.now, result });
 }
 
 export function failTask(task: Task, reason: string, input: FinishInput): Task {
   assertHolder(task, input);
-  if (task.status === "failed") {
-    throw new InvalidTransitionError(`${task.id} has already failed. Use retry_task to queue it again.`);
-  }
   assertAllowed(task, "fail");
   return {
     ...task,
@@ -208,6 +210,7 @@ export function retryTask(task: Task, feedback: string, input: RetryInput): Task
   if (task.feedback.length >= LIMITS.feedbackEntries && feedback.trim().length > 0) {
     throw new InvalidTransitionError(
       `${task.id} already carries ${LIMITS.feedbackEntries} feedback entries; add a new task with what was learned instead.`,
+      { kind: "feedback_full", id: task.id, limit: LIMITS.feedbackEntries },
     );
   }
   const entry: Feedback[] =

@@ -80,21 +80,49 @@ export interface ValidNewTask {
 
 /** The first zod issue as one sentence, prefixed with where it is (e.g. "tasks[3].priority"). */
 export function describeZodError(error: z.ZodError, prefix?: string): string {
+  return invalidValue(error, prefix).message;
+}
+
+/**
+ * The first zod issue as a ValidationError whose problem names the field and the batch item.
+ * Messages start with their field's name ("priority must be …"); the problem's `text` is the rest.
+ */
+export function invalidValue(error: z.ZodError, prefix?: string): ValidationError {
   const issue = error.issues[0];
-  if (!issue) return "invalid input";
-  const parts = [prefix, ...issue.path.map(String)].filter((p): p is string => p !== undefined && p !== "");
-  const last = parts.at(-1);
-  // Messages start with their field's name ("priority must be …"): put only the outer path before it.
-  if (last !== undefined && issue.message.startsWith(last)) {
-    const outer = parts.slice(0, -1).join(".");
-    return outer ? `${outer}.${issue.message}` : issue.message;
+  const item = prefix === undefined ? null : itemOf(prefix);
+  if (!issue) {
+    return new ValidationError("invalid input", {
+      kind: "invalid_value",
+      field: null,
+      item,
+      text: "invalid input",
+    });
   }
-  return parts.length > 0 ? `${parts.join(".")}: ${issue.message}` : issue.message;
+  const parts = [prefix, ...issue.path.map(String)].filter((p): p is string => p !== undefined && p !== "");
+  const field = issue.path.length > 0 ? String(issue.path[0]) : null;
+  const last = parts.at(-1);
+  let message: string;
+  let text = issue.message;
+  if (last !== undefined && issue.message.startsWith(last)) {
+    // Put only the outer path before the field's own name.
+    const outer = parts.slice(0, -1).join(".");
+    message = outer ? `${outer}.${issue.message}` : issue.message;
+    text = issue.message.slice(last.length).trimStart();
+  } else {
+    message = parts.length > 0 ? `${parts.join(".")}: ${issue.message}` : issue.message;
+  }
+  return new ValidationError(message, { kind: "invalid_value", field, item, text });
+}
+
+/** The item index in a prefix like "tasks[3]", else null. */
+function itemOf(prefix: string): number | null {
+  const match = /\[(\d+)\]$/.exec(prefix);
+  return match ? Number(match[1]) : null;
 }
 
 export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, prefix?: string): T {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new ValidationError(describeZodError(parsed.error, prefix));
+  if (!parsed.success) throw invalidValue(parsed.error, prefix);
   return parsed.data;
 }
 
@@ -135,9 +163,22 @@ export function validateBatch(inputs: NewTask[]): { tasks: ValidNewTask[]; local
       if (!Number.isInteger(n) || n < 1 || n > tasks.length) {
         throw new ValidationError(
           `tasks[${i}].depends_on: "${dep}" names no item of this batch; use #1 … #${tasks.length}, or a task id.`,
+          {
+            kind: "invalid_value",
+            field: "depends_on",
+            item: i,
+            text: `"${dep}" names no item of this batch; use #1 … #${tasks.length}, or a task id.`,
+          },
         );
       }
-      if (n - 1 === i) throw new ValidationError(`tasks[${i}] cannot depend on itself (${dep}).`);
+      if (n - 1 === i) {
+        throw new ValidationError(`tasks[${i}] cannot depend on itself (${dep}).`, {
+          kind: "invalid_value",
+          field: "depends_on",
+          item: i,
+          text: `a task cannot depend on itself (${dep}).`,
+        });
+      }
       local.push(n - 1);
     }
     return local;

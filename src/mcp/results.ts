@@ -7,6 +7,7 @@
 import type { CallToolResult } from "@modelcontextprotocol/server";
 import { isRalphError } from "../domain/errors.js";
 import { log } from "../log.js";
+import { toolMessage } from "./wording.js";
 
 export type Structured = { message: string } & Record<string, unknown>;
 
@@ -21,15 +22,7 @@ export function toolError(message: string): CallToolResult {
 
 /** A thrown error as a tool error. Domain errors keep their message; anything else is logged. */
 export function errorResult(tool: string, error: unknown): CallToolResult {
-  if (isRalphError(error)) {
-    switch (error.code) {
-      case "store_busy":
-      case "store_unavailable":
-        return toolError(`${error.message} Nothing was changed; try the same call again in a moment.`);
-      default:
-        return toolError(error.message);
-    }
-  }
+  if (isRalphError(error)) return toolError(toolMessage(error));
   log.error({ err: error, tool }, "unexpected error in a tool");
   const detail = error instanceof Error ? error.message : String(error);
   return toolError(

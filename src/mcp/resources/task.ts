@@ -3,6 +3,7 @@ import { isRalphError } from "../../domain/errors.js";
 import { listedTasks, taskUri } from "../changes.js";
 import type { McpContext } from "../context.js";
 import { cut, taskDetail } from "../views.js";
+import { toolMessage } from "../wording.js";
 import { json } from "./json.js";
 
 /** Completion candidates: ids starting with what was typed; "7" or "07" also finds task-007. */
@@ -41,7 +42,7 @@ export function registerTaskResource(server: McpServer, { store }: McpContext): 
         return json(uri, taskDetail(await store.get(id)));
       } catch (error) {
         if (isRalphError(error) && error.code === "not_found")
-          throw new ResourceNotFoundError(uri.href, error.message);
+          throw new ResourceNotFoundError(uri.href, toolMessage(error));
         throw error;
       }
     },

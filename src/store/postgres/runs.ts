@@ -3,7 +3,7 @@
  * on, so any server can show a run and ask it to stop. Heartbeats (`updated_at`) are taken on the
  * database clock, so a run on one machine is judged stale by another with the same clock.
  */
-import { InvalidTransitionError, NotFoundError } from "../../domain/errors.js";
+import { type NotFoundError, runEnded, runNotFound } from "../../domain/errors.js";
 import {
   emptyRunStats,
   formatRunId,
@@ -68,12 +68,7 @@ export class PostgresRunStore implements RunStore {
       ? await q.query<RunRow>(this.sql.listRuns, [5])
       : await this.db.query<RunRow>(this.sql.listRuns, [5], { readOnly: true });
     const recent = rows.map((r) => formatRunId(Number(r.seq)));
-    const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id;
-    return new NotFoundError(
-      recent.length > 0
-        ? `No run ${shown}. Recent runs: ${recent.join(", ")}.`
-        : `No run ${shown}: no run has been started on this store yet.`,
-    );
+    return runNotFound(id, recent);
   }
 
   async create(input: NewRun): Promise<Run> {
@@ -114,7 +109,7 @@ export class PostgresRunStore implements RunStore {
       if (!row) throw await this.notFound(id, tx);
       const run = rowToRun(row);
       if (isFinalRunStatus(run.status)) {
-        throw new InvalidTransitionError(`${run.id} has already ended (${run.status}); it cannot change.`);
+        throw runEnded(run.id, run.status);
       }
       const next: Run = { ...run, ...patch };
       const [saved] = await tx.query<RunRow>(this.sql.saveRun, [

@@ -3,7 +3,7 @@
  * task store's queue, so they share its group commit and its fair write lock with other processes.
  */
 import type Database from "better-sqlite3";
-import { InvalidTransitionError, NotFoundError } from "../../domain/errors.js";
+import { runEnded, runNotFound } from "../../domain/errors.js";
 import {
   emptyRunStats,
   formatRunId,
@@ -87,12 +87,7 @@ export class SqliteRunStore implements RunStore {
     const row = seq === null ? undefined : this.stmt.get.get(seq);
     if (row) return row;
     const recent = this.stmt.list.all(5).map((r) => formatRunId(r.seq));
-    const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id;
-    throw new NotFoundError(
-      recent.length > 0
-        ? `No run ${shown}. Recent runs: ${recent.join(", ")}.`
-        : `No run ${shown}: no run has been started on this store yet.`,
-    );
+    throw runNotFound(id, recent);
   }
 
   create(input: NewRun): Promise<Run> {
@@ -124,7 +119,7 @@ export class SqliteRunStore implements RunStore {
     return this.write(() => {
       const run = rowToRun(this.mustGet(id));
       if (isFinalRunStatus(run.status)) {
-        throw new InvalidTransitionError(`${run.id} has already ended (${run.status}); it cannot change.`);
+        throw runEnded(run.id, run.status);
       }
       const next: Run = { ...run, ...patch, updated_at: new Date().toISOString() };
       this.stmt.update.run({
