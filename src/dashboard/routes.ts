@@ -72,10 +72,11 @@ export class Dashboard {
     );
   }
 
-  async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** `authorized`: the caller already let this request in (serve --http with OAuth: an access token). */
+  async serve(req: IncomingMessage, res: ServerResponse, by: { authorized?: boolean } = {}): Promise<void> {
     const url = new URL(req.url ?? "/", "http://dashboard.invalid");
     try {
-      await this.route(req, res, url);
+      await this.route(req, res, url, by.authorized === true);
     } catch (error) {
       if (isRalphError(error)) {
         const status =
@@ -95,7 +96,12 @@ export class Dashboard {
     }
   }
 
-  private async route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  private async route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    authorized: boolean,
+  ): Promise<void> {
     const path = url.pathname;
     const method = req.method ?? "GET";
     if (path.startsWith("/assets/")) return this.asset(res, path.slice("/assets/".length));
@@ -107,7 +113,7 @@ export class Dashboard {
       res.end();
       return;
     }
-    if (!this.auth.allows(req)) {
+    if (!authorized && !this.auth.allows(req)) {
       if (path === "/") return html(res, 401, signInPage());
       return json(res, 401, { ok: false, message: "Sign in first: open / and give the server's token." });
     }
