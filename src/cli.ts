@@ -12,10 +12,12 @@ import { registerStdioServer } from "./commands/stdio.js";
 import { registerTaskCommands } from "./commands/tasks.js";
 import { isRalphError } from "./domain/errors.js";
 import { log } from "./log.js";
+import { packageVersion } from "./package-root.js";
 
 export function buildProgram(): Command {
   const program = new Command("ralph-mcp")
     .description("A durable, prioritized task queue for AI tools, and an orchestrator that works through it.")
+    .version(packageVersion(), "-V, --version", "print the version and exit")
     .option(
       "--db <path-or-url>",
       "SQLite file or postgres:// URL (default: RALPH_DB, else the user data folder)",
