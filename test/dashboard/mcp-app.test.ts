@@ -95,8 +95,8 @@ describe("show_board, the MCP App", () => {
       },
     );
     await page.setContent(HOST_PAGE);
-    await page.evaluate((doc) => {
-      (document.getElementById("app") as HTMLIFrameElement).srcdoc = doc;
+    await page.locator("#app").evaluate((frame, doc) => {
+      (frame as unknown as { srcdoc: string }).srcdoc = doc;
     }, html);
     const app = page.frameLocator("#app");
     await app.locator('[data-task="task-001"]').waitFor();
