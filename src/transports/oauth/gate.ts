@@ -3,10 +3,9 @@
  * dashboard, so http.ts only asks "may this go on, and as whom?".
  *
  * - /mcp: the access token, or the static RALPH_HTTP_TOKEN when one is set (resource-server.ts).
- * - The dashboard: its page assets and its sign-in form stay open (the form takes the static
- *   token, when there is one). Everything else needs a bearer access token with tasks:read to
- *   look (GET) and tasks:write to act (POST), or, with a static token configured and no bearer
- *   sent, the dashboard's own sign-in (its session cookie).
+ * - The dashboard: a request with a bearer access token needs tasks:read to look (GET) and
+ *   tasks:write to act (POST). One without is the board's own business: its sign-in with the
+ *   static token (its session cookie), or, with OAuth and no static token, closed.
  */
 import type { IncomingMessage } from "node:http";
 import type { AuthInfo } from "@modelcontextprotocol/server";
@@ -33,7 +32,8 @@ export class OAuthGate {
   async dashboard(req: IncomingMessage, path: string): Promise<DashboardDecision> {
     if (path.startsWith("/assets/") || path === "/login" || path === "/logout") return "own-check";
     const authorization = header(req, "authorization");
-    if (authorization === undefined && this.doors.requiresToken && !hasQueryToken(req)) return "own-check";
+    // No bearer: a person in a browser, whom the board signs in itself (or, with OAuth only, keeps out).
+    if (authorization === undefined && !hasQueryToken(req)) return "own-check";
     const outcome = await this.mcp(req);
     if (outcome instanceof Response) return outcome;
     if (outcome === undefined) return "own-check"; // the static token: the dashboard knows it
