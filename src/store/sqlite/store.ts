@@ -11,6 +11,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { type StoreClock, wallClock } from "../../domain/clock.js";
 import { RalphError } from "../../domain/errors.js";
 import type { FeedbackSource, NewTask, Task, TaskStats } from "../../domain/task.js";
 import type {
@@ -48,6 +49,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** How often to look for other processes' changes while someone listens (default 100 ms). */
   changePollMs?: number;
+  /** Where the times it writes (leases, timestamps) come from (default: the wall clock). */
+  clock?: StoreClock;
 }
 
 export function openSqliteStore(options: SqliteStoreOptions): SqliteTaskStore {
@@ -98,8 +101,9 @@ export class SqliteTaskStore implements TaskStore {
       if (this.closed) throw new RalphError("store_unavailable", "The task store is closed.");
       return withBusyRetry(this.busyTimeoutMs, fn);
     };
-    this.ctx = { db: this.db, stmt, write, read: readFn };
-    this.runs = new SqliteRunStore(this.db, (fn) => write(fn), readFn);
+    const clock = options.clock ?? wallClock;
+    this.ctx = { db: this.db, stmt, clock, write, read: readFn };
+    this.runs = new SqliteRunStore(this.db, (fn) => write(fn), readFn, clock);
   }
 
   private migrate(): void {
