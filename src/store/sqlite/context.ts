@@ -1,10 +1,10 @@
 /** What the SQLite store's operations share: the connection, its statements, the write queue. */
-import type Database from "better-sqlite3";
+import type { SqliteDatabase } from "./driver.js";
 import type { Statements } from "./statements.js";
 import type { WriteOp } from "./write-queue.js";
 
 export interface SqliteContext {
-  readonly db: Database.Database;
+  readonly db: SqliteDatabase;
   readonly stmt: Statements;
   /** Queue a write (write-queue.ts); resolves once committed. */
   write<R>(op: WriteOp<R>): Promise<R>;

@@ -2,7 +2,7 @@
  * Orchestrator runs in the SQLite file (the `runs` table of migration 2). Writes go through the
  * task store's queue, so they share its group commit and its fair write lock with other processes.
  */
-import type Database from "better-sqlite3";
+
 import { runEnded, runNotFound } from "../../domain/errors.js";
 import {
   emptyRunStats,
@@ -16,6 +16,7 @@ import {
   tryParseRunId,
 } from "../../domain/run.js";
 import type { RunStore } from "../types.js";
+import type { SqliteDatabase } from "./driver.js";
 
 interface RunRow {
   seq: number;
@@ -58,7 +59,7 @@ export class SqliteRunStore implements RunStore {
   private readonly stmt;
 
   constructor(
-    db: Database.Database,
+    db: SqliteDatabase,
     private readonly write: Write,
     private readonly read: Read,
   ) {
