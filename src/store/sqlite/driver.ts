@@ -10,8 +10,7 @@
  * Both drivers' statements already share the calls the store makes (run/get/all with positional
  * or @named parameters; run returns changes and lastInsertRowid), so a statement is the driver's
  * own object, unwrapped: no cost per call. What differs is bridged here once: PRAGMA reads,
- * "in a transaction?", busy errors, and node:sqlite's defaults (foreign keys on, an experimental
- * warning on stderr) set to what better-sqlite3 does.
+ * "in a transaction?", busy errors, and node:sqlite's experimental warning on stderr.
  */
 import { createRequire } from "node:module";
 import { StoreUnavailableError, ValidationError } from "../../domain/errors.js";
@@ -110,7 +109,10 @@ let betterSqlite: BetterSqliteConstructor | undefined;
 function loadBetterSqlite(): BetterSqliteConstructor {
   if (betterSqlite) return betterSqlite;
   try {
-    betterSqlite = require("better-sqlite3") as BetterSqliteConstructor;
+    const Database = require("better-sqlite3") as BetterSqliteConstructor;
+    // Its native part loads with the first connection: a binary built for another Node fails here.
+    new Database(":memory:").close();
+    betterSqlite = Database;
   } catch (error) {
     const builtin = hasBuiltinSqlite()
       ? "unset RALPH_SQLITE_DRIVER to use the built-in node:sqlite"
@@ -171,8 +173,8 @@ export function openSqliteDatabase(path: string, options: OpenOptions = {}): Sql
   log.debug({ driver, node: process.versions.node, path }, "SQLite driver chosen");
   if (driver === "node") {
     const { DatabaseSync } = loadNodeSqlite();
-    // better-sqlite3 (and SQLite) leave foreign keys off; node:sqlite turns them on by default.
-    const db = new DatabaseSync(path, { timeout: 0, enableForeignKeyConstraints: false, readOnly: readonly });
+    // Foreign keys are on, as better-sqlite3 has them (node:sqlite's default too).
+    const db = new DatabaseSync(path, { timeout: 0, enableForeignKeyConstraints: true, readOnly: readonly });
     return new NodeSqliteDatabase(db);
   }
   const Database = loadBetterSqlite();
