@@ -9,7 +9,7 @@ import type { Run, StopCode } from "../domain/run.js";
 import { OrchestratorBuilder } from "../orchestrator/builder.js";
 
 import { ConfigError, type ConfigOverrides, loadOrchestratorOptions } from "../orchestrator/config.js";
-import { runLiveLine, runSummaryLines } from "../orchestrator/format.js";
+import { progressLine, runLiveLine, runSummaryLines } from "../orchestrator/format.js";
 import type { RunProgress } from "../orchestrator/types.js";
 import { withStore } from "./tasks.js";
 
@@ -112,10 +112,11 @@ class ProgressView {
 
   update(event: RunProgress): void {
     if (this.quiet) return;
-    if (LOGGED.has(event.kind)) this.line(event.message);
+    const parallel = Number(event.run.settings.parallel ?? 1);
+    if (LOGGED.has(event.kind)) this.line(progressLine(event, parallel));
     if (!this.tty || event.kind === "stopped") return;
     const width = this.stream.columns ?? 100;
-    const text = runLiveLine(event.run);
+    const text = runLiveLine(event.run, event.workers);
     this.stream.write(`\r\x1b[2K${text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text}`);
     this.live = true;
   }
@@ -130,6 +131,11 @@ export function registerRunCommand(program: Command): void {
     .command("run")
     .description("Work through the queue: execute each task, verify it, retry with feedback, stop safely")
     .option("-n, --max-tasks <n>", "most tasks to take on (default 10)", number("max-tasks", true))
+    .option(
+      "-p, --parallel <n>",
+      "tasks worked at once, one agent each (default 1: RALPH_PARALLEL)",
+      number("parallel", true),
+    )
     .option("--config <file>", "JSON settings file (default: RALPH_CONFIG)")
     .option("--executor <kind>", "anthropic or command (default: RALPH_EXECUTOR)")
     .option("--verifier <kind>", "anthropic, command or none (default: RALPH_VERIFIER)")
@@ -144,6 +150,7 @@ export function registerRunCommand(program: Command): void {
         verifier: opts.verifier,
         model: opts.model,
         maxTasks: opts.maxTasks,
+        parallel: opts.parallel,
         ...(opts.maxCost !== undefined ? { breaker: { maxCostUsd: opts.maxCost } } : {}),
       };
       let options: ReturnType<typeof loadOrchestratorOptions>;

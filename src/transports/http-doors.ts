@@ -99,7 +99,7 @@ export function assertBindable(host: string, token: string | undefined): void {
 }
 
 export interface Refusal {
-  status: 401 | 403;
+  status: 400 | 401 | 403;
   message: string;
   headers?: Record<string, string>;
 }
@@ -109,6 +109,10 @@ export interface DoorOptions {
   allowedOrigins: readonly string[];
   token?: string | undefined;
 }
+
+/** RFC 9110 Host: a name, an IPv4 address or a bracketed IPv6 address, then an optional port. */
+const HOST_SYNTAX =
+  /^(?:[A-Za-z0-9._~!$&'()*+,;=%-]+|\[[0-9A-Fa-f:.]+(?:%25[A-Za-z0-9._~-]+)?\])(?::\d{0,5})?$/;
 
 export class Doors {
   private readonly hosts: string[];
@@ -127,6 +131,14 @@ export class Doors {
 
   /** Doors 1 and 2: whether the Host and Origin headers are ours. */
   checkHostAndOrigin(host: string | undefined, origin: string | undefined): Refusal | null {
+    if (host !== undefined && !HOST_SYNTAX.test(host)) {
+      // Userinfo (`evil.example@127.0.0.1`), a path or spaces: the SDK's check reads past them to
+      // the address after them, and the request URL built from them is refused later with a 500.
+      return {
+        status: 400,
+        message: `Bad Request: the Host header must be a host name or address with an optional port, nothing else (got "${host.slice(0, 100)}").`,
+      };
+    }
     const h = validateHostHeader(host, this.hosts);
     if (!h.ok) {
       return {

@@ -32,13 +32,10 @@ import {
 import { Dashboard } from "../dashboard/index.js";
 import { ValidationError } from "../domain/errors.js";
 import { log } from "../log.js";
-import { ChangeHub } from "../mcp/changes.js";
-import { startLeaseSweep } from "../mcp/lease-sweep.js";
 import { forwardRunsToNotifier } from "../mcp/run-updates.js";
 import { createServer } from "../mcp/server.js";
 import { forwardToNotifier } from "../mcp/subscriptions.js";
 import type { ToolRegistrar } from "../mcp/tools/index.js";
-import { RunRegistry } from "../orchestrator/registry.js";
 import type { TaskStore } from "../store/types.js";
 import {
   asHostname,
@@ -47,8 +44,10 @@ import {
   defaultAllowedHosts,
   defaultAllowedOrigins,
 } from "./http-doors.js";
+import { refuseBody, usableId } from "./jsonrpc-guard.js";
 import { jsonRpcError, LegacySessions, type Routed } from "./legacy-sessions.js";
 import { ListenRegistry, listenUris } from "./listen-registry.js";
+import { ServerRuntime, serveProcess } from "./runtime.js";
 
 export const MCP_PATH = "/mcp";
 export const HEALTH_PATH = "/healthz";
@@ -75,6 +74,8 @@ export interface HttpServerOptions {
   sessionIdleMs?: number | undefined;
   /** At most this many 2025-era sessions at once (default 500). */
   maxSessions?: number | undefined;
+  /** At most this many open 2026-07-28 listen streams at once (default 500); beyond it, 503. */
+  maxListens?: number | undefined;
   /** How long close() waits for requests in flight before cutting them off (default 10 s). */
   drainMs?: number | undefined;
   /** How long claims made through MCP last (default 15 minutes). */
@@ -129,15 +130,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   assertBindable(host, token);
   const maxRequestBodySize = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const drainMs = options.drainMs ?? 10_000;
+  const maxListens = options.maxListens ?? 500;
   const doors = new Doors({
     allowedHosts: defaultAllowedHosts(host, options.allowedHosts),
     allowedOrigins: defaultAllowedOrigins(options.allowedOrigins),
     token,
   });
 
-  const hub = new ChangeHub(store);
-  const stopSweep = startLeaseSweep(store);
-  const runs = new RunRegistry({ store });
+  const runtime = new ServerRuntime(store);
+  const { hub, runs } = runtime;
   const base = { store, runs, leaseMs: options.leaseMs, extraTools: options.extraTools };
   const onerror = (error: Error) => log.debug({ err: error }, "MCP over HTTP");
   const modern = createMcpHandler(({ era }) => createServer({ ...base, era }), {
@@ -180,6 +181,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       } catch {
         return { response: jsonRpcError(400, -32700, "Parse error: the body is not valid JSON.") };
       }
+      const refusal = refuseBody(parsedBody);
+      if (refusal) return { response: Response.json(refusal, { status: 400 }) };
     } else if (request.method === "GET") {
       markStream();
     }
@@ -187,6 +190,23 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       return sessions.handle(request, parsedBody);
     const uris = listenUris(parsedBody);
     if (uris === null) return { response: await modern.fetch(request, { parsedBody }) };
+    // Each open stream holds memory (~90 KB) until its own client ends it: bounded like sessions,
+    // and a newcomer is refused rather than ending someone else's stream.
+    if (listens.size >= maxListens) {
+      return {
+        response: Response.json(
+          {
+            jsonrpc: "2.0",
+            id: usableId(parsedBody),
+            error: {
+              code: -32000,
+              message: `Too many open listen streams (${maxListens}); try again later.`,
+            },
+          },
+          { status: 503, headers: { "retry-after": "5" } },
+        ),
+      };
+    }
     markStream();
     const forget = listens.add(uris);
     try {
@@ -263,7 +283,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const origin = header(req, "origin");
     const refused = doors.checkHostAndOrigin(header(req, "host"), origin);
     if (refused) {
-      log.info({ host: req.headers.host, origin, path }, "refused a request from a stranger (403)");
+      log.info(
+        { host: req.headers.host, origin, path, status: refused.status },
+        "refused a request at the door",
+      );
       void write(res, jsonRpcError(refused.status, -32000, refused.message, refused.headers));
       return;
     }
@@ -309,16 +332,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
   });
 
-  const stopServing = async () => {
-    stopForwarding();
-    stopRunForwarding();
-    await runs.close().catch((error) => log.warn({ err: error }, "stopping the runs"));
-    await sessions.closeAll();
-    await modern.close();
-    dashboard.close();
-    hub.close();
-    stopSweep();
-  };
+  const stopServing = () =>
+    runtime.close(async () => {
+      stopForwarding();
+      stopRunForwarding();
+      await sessions.closeAll();
+      await modern.close();
+      dashboard.close();
+    });
   let port: number;
   try {
     port = await listen(server, options.port ?? DEFAULT_HTTP_PORT, host);
@@ -440,32 +461,12 @@ export async function runHttpServer(options: HttpCommandOptions): Promise<void> 
   assertBindable(host, token); // before the store is opened: a refused start leaves nothing behind
   const { openStore } = await import("../store/open.js");
   const store = await openStore(options.db);
-  process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled rejection"));
-  let running: RunningHttpServer;
-  try {
-    running = await startHttpServer({ ...options, store, host, token });
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
-  log.info(
-    { url: running.url, store: store.location, auth: token ? "bearer token" : "none (loopback only)" },
-    "ralph-mcp HTTP server listening",
-  );
-
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
+  await serveProcess(store, async () => {
+    const running = await startHttpServer({ ...options, store, host, token });
+    log.info(
+      { url: running.url, store: store.location, auth: token ? "bearer token" : "none (loopback only)" },
+      "ralph-mcp HTTP server listening",
+    );
+    return running;
   });
-  log.info({ signal }, "stopping: no new requests; finishing those in flight");
-  const force = () => {
-    log.warn("second signal: exiting without waiting");
-    process.exit(1);
-  };
-  process.once("SIGTERM", force);
-  process.once("SIGINT", force);
-  await running.close();
-  await store.close().catch((error) => log.warn({ err: error }, "closing the store"));
-  log.info("stopped");
-  process.exit(0);
 }

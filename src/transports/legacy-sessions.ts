@@ -6,7 +6,8 @@
  * could never be delivered), so 2025-era requests come here instead: one sessionful
  * WebStandardStreamableHTTPServerTransport and one server instance (from the same createServer
  * factory, with the process's ChangeHub) per session, kept until the client deletes it, it stays
- * idle too long, or the server stops.
+ * idle too long, or the server stops. No other client's request ends it: at maxSessions a new
+ * session is refused rather than pushing out an idle one.
  *
  * Requests that name no session and are not an `initialize` (a one-off script) are served
  * statelessly, as the SDK's own fallback would.
@@ -36,7 +37,7 @@ export interface LegacySessionsOptions {
   stateless: LegacyHttpHandler;
   /** A session with no request and no open stream for this long is closed. */
   idleMs: number;
-  /** At most this many sessions at once; the longest idle one makes room for a new one. */
+  /** At most this many sessions at once; beyond it a new one is refused (503) until one ends. */
   maxSessions: number;
   maxRequestBodySize: number;
 }
@@ -112,11 +113,13 @@ export class LegacySessions {
 
   private async open(request: Request, parsedBody: unknown): Promise<Response> {
     if (this.closed) return jsonRpcError(503, -32000, "The server is stopping.");
-    if (this.sessions.size >= this.options.maxSessions && !(await this.makeRoom())) {
+    // Only a session's own client ends it (DELETE), or its idleness does: a new client never
+    // pushes out someone else's session, so a full server refuses the newcomer instead.
+    if (this.sessions.size >= this.options.maxSessions) {
       return jsonRpcError(
         503,
         -32000,
-        `Too many sessions (${this.options.maxSessions}), all of them active. Try again later.`,
+        `Too many sessions (${this.options.maxSessions}). A session nobody uses ends after ${Math.round(this.options.idleMs / 60_000)} min idle; try again later.`,
         { "Retry-After": "5" },
       );
     }
@@ -156,18 +159,6 @@ export class LegacySessions {
     for (const session of this.sessions.values()) {
       if (session.open === 0 && session.lastActive < cutoff) void this.end(session.id, "idle");
     }
-  }
-
-  /** End the longest idle session (none with a request or stream open); false when all are busy. */
-  private async makeRoom(): Promise<boolean> {
-    let oldest: Session | undefined;
-    for (const session of this.sessions.values()) {
-      if (session.open === 0 && (oldest === undefined || session.lastActive < oldest.lastActive))
-        oldest = session;
-    }
-    if (!oldest) return false;
-    await this.end(oldest.id, "making room for a new session");
-    return true;
   }
 }
 

@@ -4,6 +4,8 @@
  * dependents' `unmet_deps` right. Claims, completions, failures, retries, releases, lease renewal
  * and expiry all take this path.
  */
+
+import { LEASE_RECOVERY_MS } from "../../domain/claim.js";
 import { noIds, repeatedIds, ValidationError } from "../../domain/errors.js";
 import { formatTaskId } from "../../domain/ids.js";
 import { type FeedbackSource, LIMITS, type Task } from "../../domain/task.js";
@@ -49,7 +51,7 @@ function expireDue(ctx: SqliteContext, now: number, changes: ChangeRecord[]): Ta
   return due.map((row) => save(ctx, row, T.expireLease(rowToTask(row), now), changes));
 }
 
-/** When the last claim looked for expired leases (per store object). */
+/** When a claim last looked for expired leases (per store object). */
 export interface ClaimState {
   lastExpiryCheck: number;
 }
@@ -62,12 +64,17 @@ export function claimNext(
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   return ctx.write((changes) => {
     const now = Date.now();
-    // Leases are recovered with a second's precision: looking on every claim would cost a scan.
-    if (now - state.lastExpiryCheck >= 1_000) {
+    // Stalled claims go back in line as the domain says (src/domain/claim.ts): now and then before
+    // claiming, and whenever nothing is eligible.
+    const due = now - state.lastExpiryCheck >= LEASE_RECOVERY_MS;
+    if (due) {
       state.lastExpiryCheck = now;
       expireDue(ctx, now, changes);
     }
-    const row = ctx.stmt.next.get();
+    let row = ctx.stmt.next.get();
+    if (!row && !due && expireDue(ctx, now, changes).some((t) => t.status === "pending")) {
+      row = ctx.stmt.next.get();
+    }
     if (!row) return null;
     return save(ctx, row, T.startTask(rowToTask(row), { workerId: options.workerId, leaseMs, now }), changes);
   });
