@@ -109,6 +109,7 @@ let betterSqlite: BetterSqliteConstructor | undefined;
 function loadBetterSqlite(): BetterSqliteConstructor {
   if (betterSqlite) return betterSqlite;
   try {
+    // biome-ignore lint/style/noRestrictedImports: this is the one place that loads it.
     const Database = require("better-sqlite3") as BetterSqliteConstructor;
     // Its native part loads with the first connection: a binary built for another Node fails here.
     new Database(":memory:").close();
