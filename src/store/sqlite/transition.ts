@@ -6,10 +6,10 @@
  */
 
 import { LEASE_RECOVERY_MS } from "../../domain/claim.js";
-import { noIds, repeatedIds, ValidationError } from "../../domain/errors.js";
 import { formatTaskId } from "../../domain/ids.js";
-import { type FeedbackSource, LIMITS, type Task } from "../../domain/task.js";
+import type { FeedbackSource, Task } from "../../domain/task.js";
 import * as T from "../../domain/transitions.js";
+import { validateIdBatch } from "../../domain/validate.js";
 import type { ChangeRecord } from "../changes.js";
 import { type ClaimOptions, DEFAULT_LEASE_MS, type WorkerOptions } from "../types.js";
 import type { SqliteContext } from "./context.js";
@@ -109,17 +109,11 @@ export function complete(
 }
 
 export function completeBatch(ctx: SqliteContext, ids: string[], result: string): Promise<Task[]> {
-  if (ids.length === 0) return Promise.reject(noIds());
-  if (ids.length > LIMITS.batch) {
-    return Promise.reject(
-      new ValidationError(
-        `A batch holds at most ${LIMITS.batch} tasks (got ${ids.length}); split it into several calls.`,
-      ),
-    );
-  }
-  const unique = [...new Set(ids)];
-  if (unique.length !== ids.length) {
-    return Promise.reject(repeatedIds());
+  let unique: string[];
+  try {
+    unique = validateIdBatch(ids);
+  } catch (error) {
+    return Promise.reject(error);
   }
   return ctx.write((changes) => {
     const now = Date.now();
