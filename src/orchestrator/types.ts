@@ -6,6 +6,7 @@
  *
  * and the run they make: its parts (RunParts) and its handle in this process (RunHandle).
  */
+import type { Clock } from "../domain/clock.js";
 import type { Run, TokenUsage } from "../domain/run.js";
 import type { Task } from "../domain/task.js";
 import type { TaskStore } from "../store/types.js";
@@ -90,12 +91,8 @@ export interface Verifier {
 }
 
 /** Time, injectable so the breaker's wall-clock and cooldown logic is tested without sleeping. */
-export interface Clock {
-  /** Milliseconds, monotonic enough for durations. */
-  now(): number;
-  /** Resolve after `ms`, or reject with the signal's reason when it aborts first. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
+/** The one Clock type of the code base (src/domain/clock.ts); the stores take its `now`. */
+export type { Clock };
 
 export type ProgressKind =
   | "started"

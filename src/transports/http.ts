@@ -179,7 +179,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const inFlight = new InFlight();
   let draining = false;
   // The board at / (src/dashboard): behind the same doors, fed by the same hub.
-  const dashboard = new Dashboard({ store, doors, hub, runs });
+  const dashboard = new Dashboard({
+    store,
+    doors,
+    hub,
+    runs,
+    oauthOnly: oauth !== undefined && !doors.requiresToken,
+  });
 
   /** Route one request that passed the doors; `markStream` says it is a notification stream, not work. */
   async function route(

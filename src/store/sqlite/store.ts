@@ -11,6 +11,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { type StoreClock, wallClock } from "../../domain/clock.js";
 import { isRalphError, RalphError } from "../../domain/errors.js";
 import type { FeedbackSource, NewTask, Task, TaskStats } from "../../domain/task.js";
 import type {
@@ -51,6 +52,8 @@ export interface SqliteStoreOptions {
   changePollMs?: number;
   /** The SQLite driver; default RALPH_SQLITE_DRIVER, else by the Node version (driver.ts). */
   driver?: SqliteDriverName | undefined;
+  /** Where the times it writes (leases, timestamps) come from (default: the wall clock). */
+  clock?: StoreClock;
 }
 
 export function openSqliteStore(options: SqliteStoreOptions): SqliteTaskStore {
@@ -105,8 +108,9 @@ export class SqliteTaskStore implements TaskStore {
       if (this.closed) throw new RalphError("store_unavailable", "The task store is closed.");
       return withBusyRetry(this.busyTimeoutMs, fn);
     };
-    this.ctx = { db: this.db, stmt, write, read: readFn };
-    this.runs = new SqliteRunStore(this.db, (fn) => write(fn), readFn);
+    const clock = options.clock ?? wallClock;
+    this.ctx = { db: this.db, stmt, clock, write, read: readFn };
+    this.runs = new SqliteRunStore(this.db, (fn) => write(fn), readFn, clock);
   }
 
   private migrate(): void {
