@@ -45,16 +45,17 @@ function startPrebuiltMirror(): Promise<void> {
     "build/Release/better_sqlite3.node",
   ]);
   const body = readFileSync(archive);
-  mirror = createServer((req, res) => {
+  const server = createServer((req, res) => {
     if (req.url === `/v${version}/${asset}`) {
       res.writeHead(200, { "content-type": "application/gzip", "content-length": body.length }).end(body);
     } else {
       res.writeHead(404).end();
     }
   });
+  mirror = server;
   return new Promise((ready) =>
-    mirror?.listen(0, "127.0.0.1", () => {
-      mirrorUrl = `http://127.0.0.1:${(mirror?.address() as AddressInfo).port}`;
+    server.listen(0, "127.0.0.1", () => {
+      mirrorUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       ready();
     }),
   );
