@@ -4,6 +4,7 @@
  * the other commands reach the same store from a terminal. Argument parsing: commander.
  */
 import { Command, CommanderError } from "commander";
+import { registerDashboardCommand } from "./commands/dashboard.js";
 import { registerInstallCommand } from "./commands/install.js";
 import { registerRunCommand } from "./commands/run.js";
 import { registerServeCommand } from "./commands/serve.js";
@@ -11,10 +12,12 @@ import { registerStdioServer } from "./commands/stdio.js";
 import { registerTaskCommands } from "./commands/tasks.js";
 import { isRalphError } from "./domain/errors.js";
 import { log } from "./log.js";
+import { packageVersion } from "./package-root.js";
 
 export function buildProgram(): Command {
   const program = new Command("ralph-mcp")
     .description("A durable, prioritized task queue for AI tools, and an orchestrator that works through it.")
+    .version(packageVersion(), "-V, --version", "print the version and exit")
     .option(
       "--db <path-or-url>",
       "SQLite file or postgres:// URL (default: RALPH_DB, else the user data folder)",
@@ -24,6 +27,7 @@ export function buildProgram(): Command {
   registerTaskCommands(program);
   registerRunCommand(program);
   registerServeCommand(program);
+  registerDashboardCommand(program);
   registerInstallCommand(program);
   return program;
 }

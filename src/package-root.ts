@@ -43,3 +43,8 @@ export function cliPath(): string {
   const root = find()?.root ?? process.cwd();
   return join(root, "dist", "bin", "ralph-mcp.js");
 }
+
+/** The folder this installation of ralph-mcp lives in (where its package.json is). */
+export function packageRoot(): string {
+  return find()?.root ?? process.cwd();
+}

@@ -7,8 +7,9 @@ import type { Command } from "commander";
 import { ValidationError } from "../domain/errors.js";
 import type { Run, StopCode } from "../domain/run.js";
 import { OrchestratorBuilder } from "../orchestrator/builder.js";
-import { formatDuration, usd } from "../orchestrator/circuit-breaker.js";
+
 import { ConfigError, type ConfigOverrides, loadOrchestratorOptions } from "../orchestrator/config.js";
+import { runLiveLine, runSummaryLines } from "../orchestrator/format.js";
 import type { RunProgress } from "../orchestrator/types.js";
 import { withStore } from "./tasks.js";
 
@@ -76,15 +77,6 @@ function number(name: string, integer: boolean) {
   };
 }
 
-function summary(run: Run): string[] {
-  const s = run.stats;
-  return [
-    `${run.id} ${run.status}: ${run.stop_reason ?? ""}`,
-    `  processed ${s.processed} · completed ${s.completed} · failed ${s.failed} · retried ${s.retried}${s.lost ? ` · decided elsewhere ${s.lost}` : ""} · executions ${s.executions}`,
-    `  tokens ${s.tokens.input.toLocaleString("en-US")} in / ${s.tokens.output.toLocaleString("en-US")} out · cost ${usd(s.cost_usd)} · ${formatDuration(Math.round(s.elapsed_seconds * 1000))}`,
-  ];
-}
-
 /** Events worth a line of their own; the rest only move the live line. */
 const LOGGED = new Set([
   "started",
@@ -122,16 +114,8 @@ class ProgressView {
     if (this.quiet) return;
     if (LOGGED.has(event.kind)) this.line(event.message);
     if (!this.tty || event.kind === "stopped") return;
-    const s = event.run.stats;
-    const head = `[${event.run.id} ${formatDuration(Math.round(s.elapsed_seconds * 1000))}] ${s.completed} done · ${s.retried} retried · ${s.failed} failed · ${usd(s.cost_usd)}`;
-    const c = event.run.current;
-    const doing = c?.task_id
-      ? ` — ${c.task_id} attempt ${c.attempt}: ${c.phase}`
-      : c
-        ? " — cooling down"
-        : "";
     const width = this.stream.columns ?? 100;
-    const text = `${head}${doing}`;
+    const text = runLiveLine(event.run);
     this.stream.write(`\r\x1b[2K${text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text}`);
     this.live = true;
   }
@@ -196,7 +180,7 @@ export function registerRunCommand(program: Command): void {
           const final = await handle.done;
           view.end();
           if (opts.json) process.stdout.write(`${JSON.stringify(final, null, 2)}\n`);
-          else for (const text of summary(final)) process.stdout.write(`${text}\n`);
+          else for (const text of runSummaryLines(final)) process.stdout.write(`${text}\n`);
           process.exitCode = exitCodeFor(final);
         } finally {
           process.off("SIGINT", onSignal);

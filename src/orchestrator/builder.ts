@@ -25,8 +25,8 @@ import {
   tightenLimits,
 } from "./options.js";
 import { createExecutor, createVerifier, type PartsContext } from "./parts.js";
-import { type RunHandle, type RunParts, type StartOptions, startRun } from "./run-loop.js";
-import type { Clock, Executor, Verifier } from "./types.js";
+import { startRun } from "./run-loop.js";
+import type { Clock, Executor, RunHandle, RunParts, StartOptions, Verifier } from "./types.js";
 import { NoVerifier } from "./verifiers/none.js";
 
 export interface RunParams extends StartOptions {

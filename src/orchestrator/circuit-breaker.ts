@@ -12,6 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import type { StopCode } from "../domain/run.js";
+import { formatDuration, usd } from "./format.js";
 import type { BreakerLimits } from "./options.js";
 import type { Clock } from "./types.js";
 
@@ -47,18 +48,6 @@ interface WindowEntry {
   sample: string;
   taskId: string;
 }
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  const s = Math.round(ms / 1000);
-  if (s < 120) return `${s} s`;
-  const m = Math.round(s / 60);
-  if (m < 120) return `${m} min`;
-  const h = Math.floor(m / 60);
-  return m % 60 === 0 ? `${h} h` : `${h} h ${m % 60} min`;
-}
-
-export const usd = (n: number) => `$${n.toFixed(n < 1 ? 4 : 2)}`;
 
 function quote(text: string, max = 160): string {
   const t = text.replace(/\s+/g, " ").trim();

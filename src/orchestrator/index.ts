@@ -44,7 +44,6 @@ export { createExecutor, createVerifier } from "./parts.js";
 export { costOf, priceOf } from "./pricing.js";
 export { buildPrompt } from "./prompt.js";
 export { type RunListener, RunRegistry, type RunRegistryOptions, type StartRunParams } from "./registry.js";
-export type { RunHandle } from "./run-loop.js";
 export type {
   Clock,
   ExecutionRequest,
@@ -52,6 +51,7 @@ export type {
   Executor,
   ProgressKind,
   ProgressListener,
+  RunHandle,
   RunProgress,
   Verdict,
   VerificationRequest,

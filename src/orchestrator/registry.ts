@@ -23,8 +23,7 @@ import { systemClock } from "./clock.js";
 import { loadOrchestratorOptions } from "./config.js";
 import type { CreateMessage } from "./executors/sampling.js";
 import { DEFAULT_OPTIONS, type OrchestratorOptions } from "./options.js";
-import type { RunHandle } from "./run-loop.js";
-import type { Clock } from "./types.js";
+import type { Clock, RunHandle } from "./types.js";
 
 export interface RunRegistryOptions {
   store: TaskStore;

@@ -1,148 +1,61 @@
 /**
  * The Ralph loop, one run of it:
  *
- *   claim the next task → execute it → verify the output → complete it, or retry it with the
- *   verifier's feedback (failed for good once its attempts are spent) → circuit breaker → next.
+ *   claim the next task → execute and verify it (attempt.ts) → apply the outcome: complete it, or
+ *   retry it with the feedback, or fail it (outcome.ts) → circuit breaker → next.
  *
- * A run is a record in the store (run-001, …) kept up to date as it works, and a handle in this
- * process: progress events, its final record, and cancel. Cancelling — or the wall-clock limit
- * arriving mid-execution — kills the current execution (its process tree) and puts its task back
- * in line with the attempt given back (store.release). While a task executes its lease is renewed,
- * and the run's heartbeat refreshes its record, reports progress, and picks up a cancel requested
- * by another process.
+ * A run is a record in the store (run-001, …) kept up to date as it works (run-record.ts), and a
+ * handle in this process: progress events, its final record, and cancel. Cancelling — or the
+ * wall-clock limit arriving mid-execution — kills the current execution (its process tree) and puts
+ * its task back in line with the attempt given back (store.release). While a task executes its
+ * lease is renewed (lease.ts), and the run's heartbeat refreshes its record, reports progress, and
+ * picks up a cancel requested by another process.
  *
  * Claims are atomic in the store, so two runs (in one process or many) never execute one task at once.
  */
-import { hostname } from "node:os";
-import { isRalphError } from "../domain/errors.js";
-import type { Run, RunCurrent, RunStats, RunStatus, StopCode } from "../domain/run.js";
+import type { Run, RunCurrent, RunStats, RunStatus } from "../domain/run.js";
 import { emptyRunStats } from "../domain/run.js";
-import { LIMITS, type Task } from "../domain/task.js";
+import type { Task } from "../domain/task.js";
 import { log } from "../log.js";
 import type { TaskStore } from "../store/types.js";
-import { CircuitBreaker, formatDuration } from "./circuit-breaker.js";
-import type { BreakerLimits, PriceTable } from "./options.js";
+import { executeAndVerify } from "./attempt.js";
+import { CircuitBreaker } from "./circuit-breaker.js";
+import { formatDuration, oneLine } from "./format.js";
+import { applyOutcome, held, isConflict } from "./outcome.js";
 import { addTokens, costOf } from "./pricing.js";
-import { buildPrompt } from "./prompt.js";
+import { createRunRecord, RunRecorder } from "./run-record.js";
+import { abortedStop, maxTasksStop, queueEmptyStop, type Stop, statusFor } from "./stop.js";
 import type {
-  Clock,
-  ExecutionResult,
-  Executor,
   ProgressKind,
   ProgressListener,
+  RunHandle,
+  RunParts,
   RunProgress,
+  StartOptions,
   TokenUsage,
-  Verdict,
-  Verifier,
 } from "./types.js";
-
-/** A run in this process. */
-export interface RunHandle {
-  readonly id: string;
-  /** The worker id its claims carry (`run-007@host:pid`). */
-  readonly workerId: string;
-  /** The run as it is now (status, stats, current task). */
-  snapshot(): Run;
-  /** The final record, once the run has ended. Never rejects (a failure ends the run with status "error"). */
-  readonly done: Promise<Run>;
-  /**
-   * Stop the run: the current execution's process tree is killed and its task put back in line.
-   * Returns at once; await `done` for the end.
-   */
-  cancel(reason?: string): void;
-  /** Listen to its progress; returns the unsubscribe function. */
-  onProgress(listener: ProgressListener): () => void;
-}
-
-/** Everything one run is made of; the builder and the registry fill it in. */
-export interface RunParts {
-  store: TaskStore;
-  executor: Executor;
-  verifier: Verifier;
-  limits: BreakerLimits;
-  prices: PriceTable;
-  clock: Clock;
-  maxTasks: number;
-  leaseMs: number;
-  heartbeatMs: number;
-  staleRunMs: number;
-  /** Shown in the run record's settings, next to executor, verifier and limits. */
-  settings?: Record<string, unknown>;
-}
-
-export interface StartOptions {
-  /** Aborting it cancels the run (e.g. the MCP request was cancelled). */
-  signal?: AbortSignal | undefined;
-  onProgress?: ProgressListener | undefined;
-}
-
-interface Stop {
-  code: StopCode;
-  reason: string;
-}
-
-function statusFor(code: StopCode): RunStatus {
-  switch (code) {
-    case "queue_empty":
-    case "max_tasks":
-      return "finished";
-    case "cancelled":
-      return "cancelled";
-    case "error":
-      return "error";
-    case "abandoned":
-      return "abandoned";
-    default:
-      return "stopped";
-  }
-}
-
-function oneLine(text: string, max = 100): string {
-  const t = text.replace(/\s+/g, " ").trim();
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
-}
-
-/** The task is no longer this run's: someone else decided about it while the attempt ran. */
-function isConflict(error: unknown): boolean {
-  return isRalphError(error) && error.code === "conflict";
-}
-
-/** Saving the run failed because its record has already ended (another process abandoned or ended it). */
-function isEndedElsewhere(error: unknown): error is Error {
-  return isRalphError(error) && error.code === "invalid_transition";
-}
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The verifier's verdict as the next attempt reads it. */
-export function verdictFeedback(verdict: Verdict): string {
-  const text = verdict.feedback.trim() || "The result did not pass the check.";
-  const issues =
-    verdict.issues.length > 0 ? `\nIssues:\n${verdict.issues.map((i) => `- ${i}`).join("\n")}` : "";
-  return `${text}${issues}`;
-}
-
 /** Create the run's record and start its loop in the background. */
 export async function startRun(parts: RunParts, options: StartOptions = {}): Promise<RunHandle> {
-  try {
-    await parts.store.runs.abandonStale(parts.staleRunMs);
-  } catch (error) {
-    log.warn({ err: error }, "could not mark stale runs as abandoned");
-  }
-  const record = await parts.store.runs.create({
-    max_tasks: parts.maxTasks,
-    owner: `${hostname()}:${process.pid}`,
-    settings: {
-      executor: parts.executor.kind,
-      verifier: parts.verifier.kind,
-      model: parts.executor.model ?? null,
-      verifier_model: parts.verifier.model ?? null,
-      limits: parts.limits,
-      ...parts.settings,
+  const record = await createRunRecord(
+    parts.store.runs,
+    {
+      max_tasks: parts.maxTasks,
+      settings: {
+        executor: parts.executor.kind,
+        verifier: parts.verifier.kind,
+        model: parts.executor.model ?? null,
+        verifier_model: parts.verifier.model ?? null,
+        limits: parts.limits,
+        ...parts.settings,
+      },
     },
-  });
+    parts.staleRunMs,
+  );
   const run = new ActiveRun(parts, record);
   if (options.onProgress) run.onProgress(options.onProgress);
   run.begin(options.signal);
@@ -156,6 +69,7 @@ class ActiveRun implements RunHandle {
 
   private readonly store: TaskStore;
   private readonly breaker: CircuitBreaker;
+  private readonly recorder: RunRecorder;
   private readonly controller = new AbortController();
   private readonly listeners = new Set<ProgressListener>();
   private readonly processed = new Set<string>();
@@ -166,12 +80,9 @@ class ActiveRun implements RunHandle {
   private stop: Stop | null = null;
   private finishedAt: string | null = null;
   private seq = 0;
-  private persisting: Promise<unknown> = Promise.resolve();
   private heartbeat: NodeJS.Timeout | null = null;
   private readonly deadline = new AbortController();
   private releasedTask: string | null = null;
-  /** Another process ended the run's record (e.g. marked it abandoned): it cannot be saved any more. */
-  private recordEnded = false;
   private resolveDone!: (run: Run) => void;
 
   constructor(
@@ -183,6 +94,13 @@ class ActiveRun implements RunHandle {
     this.store = parts.store;
     this.startedAt = parts.clock.now();
     this.breaker = new CircuitBreaker(parts.limits, parts.clock);
+    this.recorder = new RunRecorder(parts.store.runs, record.id, {
+      onCancelRequested: () => this.cancel("Cancelled by a request from another process"),
+      onEndedElsewhere: (why) => {
+        log.warn({ run: this.id }, `${why} Stopping the run here.`);
+        this.abort({ code: "cancelled", reason: `Stopped: another process ended its record (${why})` });
+      },
+    });
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
@@ -270,10 +188,7 @@ class ActiveRun implements RunHandle {
   }
 
   private abortStop(): Stop {
-    const stop = this.controller.signal.reason as Stop;
-    const reason = /[.!?]$/.test(stop.reason) ? stop.reason : `${stop.reason}.`;
-    const putBack = this.releasedTask ? ` ${this.releasedTask} was put back in line.` : "";
-    return { code: stop.code, reason: reason + putBack };
+    return abortedStop(this.controller.signal.reason as Stop, this.releasedTask);
   }
 
   private abort(stop: Stop): void {
@@ -284,10 +199,7 @@ class ActiveRun implements RunHandle {
   private async claim(): Promise<Task | Stop> {
     const { maxTasks, leaseMs } = this.parts;
     const atCap = this.processed.size >= maxTasks;
-    const capStop: Stop = {
-      code: "max_tasks",
-      reason: `Processed ${maxTasks} task${maxTasks === 1 ? "" : "s"} (max_tasks ${maxTasks}).`,
-    };
+    const capStop = maxTasksStop(maxTasks);
     if (atCap) {
       // Past the cap the run only goes on with tasks it already took on (their retries).
       const next = await this.store.peekNext();
@@ -297,7 +209,7 @@ class ActiveRun implements RunHandle {
     if (!task) return this.queueEmpty();
     if (this.controller.signal.aborted || (atCap && !this.processed.has(task.id))) {
       try {
-        await this.store.release(task.id, this.held());
+        await this.store.release(task.id, held(this.workerId));
       } catch (error) {
         if (!isConflict(error)) throw error;
         // Someone decided about it in the meantime: it is not ours to give back.
@@ -308,27 +220,13 @@ class ActiveRun implements RunHandle {
   }
 
   private async queueEmpty(): Promise<Stop> {
-    const s = await this.store.stats();
-    if (s.pending === 0 && s.in_progress === 0) {
-      return { code: "queue_empty", reason: "The queue is done: no pending tasks are left." };
-    }
-    const waiting = [
-      s.blocked > 0 ? `${s.blocked} wait${s.blocked === 1 ? "s" : ""} for dependencies` : null,
-      s.in_progress > 0
-        ? `${s.in_progress} ${s.in_progress === 1 ? "is" : "are"} in progress elsewhere`
-        : null,
-    ].filter(Boolean);
-    return {
-      code: "queue_empty",
-      reason: `No pending task is ready${waiting.length > 0 ? `: ${waiting.join(", ")}` : ""}.`,
-    };
+    return queueEmptyStop(await this.store.stats());
   }
 
-  /** One attempt at a claimed task, and its outcome written back. */
+  /** One attempt at a claimed task (execute and verify), then its outcome applied. */
   private async attempt(task: Task): Promise<void> {
     const { executor, verifier, clock } = this.parts;
     const attempt = task.attempts;
-    const began = clock.now();
     this.processed.add(task.id);
     this.stats.processed = this.processed.size;
     this.stats.executions += 1;
@@ -339,204 +237,38 @@ class ActiveRun implements RunHandle {
       task.id,
       attempt,
     );
-
-    const execution = new AbortController();
-    const onRunAbort = () => execution.abort(this.controller.signal.reason);
-    this.controller.signal.addEventListener("abort", onRunAbort, { once: true });
-    const lease = this.keepLease(task.id, execution);
-    let result: ExecutionResult | undefined;
-    let verdict: Verdict | undefined;
-    let verifyError: string | undefined;
-    let cost = 0;
-    try {
-      result = await Promise.resolve()
-        .then(() =>
-          executor.execute(
-            { task, attempt, prompt: buildPrompt(task, attempt), runId: this.id },
-            execution.signal,
-          ),
-        )
-        .catch((error: unknown): ExecutionResult | undefined =>
-          execution.signal.aborted
-            ? undefined
-            : {
-                ok: false,
-                error: `The executor failed: ${errorMessage(error)}`,
-                tokens: { input: 0, output: 0 },
-              },
+    const outcome = await executeAndVerify(task, {
+      executor,
+      verifier,
+      runId: this.id,
+      workerId: this.workerId,
+      leaseMs: this.parts.leaseMs,
+      store: this.store,
+      now: () => clock.now(),
+      runSignal: this.controller.signal,
+      onVerifying: () => {
+        if (this.current) this.current = { ...this.current, phase: "verifying" };
+        this.emit(
+          "verifying",
+          `${task.id} attempt ${attempt}: verifying (${verifier.kind})`,
+          task.id,
+          attempt,
         );
-      if (result && !execution.signal.aborted) {
-        cost += this.count(result.tokens, result.model ?? executor.model);
-        if (result.ok) {
-          this.current = { ...this.current, phase: "verifying" };
-          this.emit(
-            "verifying",
-            `${task.id} attempt ${attempt}: verifying (${verifier.kind})`,
-            task.id,
-            attempt,
-          );
-          try {
-            verdict = await verifier.verify(
-              { task, attempt, output: result.output, runId: this.id },
-              execution.signal,
-            );
-            cost += this.count(verdict.tokens, verdict.model ?? verifier.model);
-          } catch (error) {
-            if (!execution.signal.aborted) verifyError = errorMessage(error);
-          }
-        }
-      }
-    } finally {
-      lease.stop();
-      this.controller.signal.removeEventListener("abort", onRunAbort);
-    }
-
-    if (execution.signal.aborted || !result) {
-      this.current = null;
-      if (lease.lost) {
-        this.lose(task, attempt, lease.lost);
-      } else {
-        await this.putBack(task, attempt);
-      }
-      return;
-    }
-
-    const took = formatDuration(Math.round(clock.now() - began));
-    if (result.ok && verdict?.passed) {
-      const written = await this.settle(task, attempt, () =>
-        this.store.complete(task.id, (result as { output: string }).output, this.held()),
-      );
-      this.breaker.record({ taskId: task.id, passed: true, costUsd: cost });
-      this.current = null;
-      if (written) {
-        this.stats.completed += 1;
-        this.emit("completed", `${task.id} attempt ${attempt}: completed (${took})`, task.id, attempt);
-      }
-      return;
-    }
-
-    const failure = !result.ok
-      ? {
-          error: result.error,
-          feedback: `Attempt ${attempt} failed: ${result.error}`,
-          source: "system" as const,
-        }
-      : verifyError !== undefined
-        ? {
-            error: verifyError,
-            feedback: `Attempt ${attempt} could not be checked: ${verifyError}`,
-            source: "system" as const,
-          }
-        : {
-            output: result.output,
-            feedback: verdictFeedback(verdict as Verdict),
-            source: "verifier" as const,
-          };
-    const feedback = failure.feedback.slice(0, LIMITS.feedbackChars);
-    const after = await this.settle(task, attempt, () => this.retryOrFail(task, feedback, failure.source));
-    const trip = this.breaker.record({
-      taskId: task.id,
-      passed: false,
-      error: "error" in failure ? failure.error : null,
-      output: "output" in failure ? failure.output : null,
-      costUsd: cost,
+      },
+      spend: (tokens, model) => this.count(tokens, model),
     });
     this.current = null;
-    if (after?.status === "failed") {
-      this.stats.failed += 1;
-      this.emit(
-        "failed",
-        `${task.id} attempt ${attempt}: failed for good (${after.failure_reason}) — ${oneLine(feedback)}`,
-        task.id,
-        attempt,
-      );
-    } else if (after) {
-      this.stats.retried += 1;
-      this.emit(
-        "retried",
-        `${task.id} attempt ${attempt}: did not pass (${took}), back in line — ${oneLine(feedback)}`,
-        task.id,
-        attempt,
-      );
-    }
-    if (trip && !trip.hard) log.info({ run: this.id, code: trip.code }, trip.reason);
-  }
-
-  /**
-   * How every write-back of this run's own attempt is made: it must still hold the task, so what a
-   * person or another worker decided while the attempt ran (complete, fail, retry, reset) stands.
-   */
-  private held(): { workerId: string; requireHeld: true } {
-    return { workerId: this.workerId, requireHeld: true };
-  }
-
-  /**
-   * Retry with feedback. A task that cannot take more feedback (the feedback-entries limit, an
-   * InvalidTransitionError once the task is known to be ours) fails with it as the reason; a task
-   * that is no longer ours (ConflictError) is never failed or retried.
-   */
-  private async retryOrFail(task: Task, feedback: string, source: "verifier" | "system"): Promise<Task> {
-    try {
-      return await this.store.retry(task.id, feedback, { ...this.held(), source });
-    } catch (error) {
-      if (!isRalphError(error) || error.code !== "invalid_transition") throw error;
-      return this.store.fail(task.id, feedback, this.held());
-    }
-  }
-
-  /**
-   * Write an outcome. When the task is no longer this run's (a person completed, failed, retried,
-   * reset or deleted it, or its lease passed to another worker) the outcome is dropped, counted in
-   * the run's stats as `lost`, and the run goes on; a store failure ends the run.
-   */
-  private async settle(task: Task, attempt: number, write: () => Promise<Task>): Promise<Task | null> {
-    try {
-      return await write();
-    } catch (error) {
-      if (!isRalphError(error) || error.retryable) throw error;
-      this.lose(task, attempt, `its outcome was not stored: ${error.message}`);
-      return null;
-    }
-  }
-
-  private lose(task: Task, attempt: number, why: string): void {
-    this.stats.lost += 1;
-    this.emit("lost", `${task.id} attempt ${attempt}: ${why}`, task.id, attempt);
-  }
-
-  /** Give the attempt back: the run was cancelled or hit its wall clock mid-execution. */
-  private async putBack(task: Task, attempt: number): Promise<void> {
-    try {
-      await this.store.release(task.id, this.held());
-      this.releasedTask = task.id;
-      this.emit("released", `${task.id} attempt ${attempt}: stopped and put back in line`, task.id, attempt);
-    } catch (error) {
-      if (isConflict(error)) {
-        this.lose(task, attempt, `stopped; it was not put back: ${(error as Error).message}`);
-        return;
-      }
-      log.warn({ err: error, task: task.id }, "could not put the task back; its lease will expire instead");
-    }
-  }
-
-  private keepLease(taskId: string, execution: AbortController): { stop(): void; lost: string | null } {
-    const state = { lost: null as string | null, stop: () => clearInterval(timer) };
-    const timer = setInterval(
-      () => {
-        this.store
-          .renewLease(taskId, { workerId: this.workerId, leaseMs: this.parts.leaseMs })
-          .catch((error: unknown) => {
-            if (isRalphError(error) && !error.retryable) {
-              state.lost = `the task changed hands while it executed (${error.message}); stopped and left to its holder`;
-              execution.abort(state.lost);
-            } else {
-              log.warn({ err: error, task: taskId }, "could not renew the lease; trying again");
-            }
-          });
+    await applyOutcome(task, outcome, {
+      store: this.store,
+      workerId: this.workerId,
+      breaker: this.breaker,
+      runId: this.id,
+      stats: this.stats,
+      emit: (kind, message, taskId, n) => this.emit(kind, message, taskId, n),
+      released: (taskId) => {
+        this.releasedTask = taskId;
       },
-      Math.max(100, Math.floor(this.parts.leaseMs / 3)),
-    );
-    return state;
+    });
   }
 
   /** Add tokens and their cost to the stats; returns the cost. */
@@ -609,31 +341,11 @@ class ActiveRun implements RunHandle {
     if (kind !== "stopped") this.persist();
   }
 
-  /** Write the run's state (in order, one write at a time) and notice a cancel request. */
+  /** Save the run's state now (the recorder keeps the writes in order). */
   private persist(): void {
-    if (this.status !== "running" || this.recordEnded) return;
+    if (this.status !== "running") return;
     this.stats.elapsed_seconds = this.elapsed();
-    const patch = { stats: { ...this.stats, tokens: { ...this.stats.tokens } }, current: this.current };
-    this.persisting = this.persisting
-      .then(() => this.store.runs.update(this.id, patch))
-      .then((saved) => {
-        if (saved.cancel_requested) this.cancel("Cancelled by a request from another process");
-      })
-      .catch((error: unknown) => {
-        if (isEndedElsewhere(error)) this.endedElsewhere(error.message);
-        else log.warn({ err: error, run: this.id }, "could not save the run's progress");
-      });
-  }
-
-  /**
-   * Another process ended this run's record (it marked it abandoned because its heartbeat looked
-   * stale, e.g. this process was suspended): the run cannot be followed or cancelled through the
-   * store any more, so it stops here — its execution killed, its task put back in line.
-   */
-  private endedElsewhere(why: string): void {
-    this.recordEnded = true;
-    log.warn({ run: this.id }, `${why} Stopping the run here.`);
-    this.abort({ code: "cancelled", reason: `Stopped: another process ended its record (${why})` });
+    this.recorder.save({ stats: { ...this.stats, tokens: { ...this.stats.tokens } }, current: this.current });
   }
 
   private async finish(stop: Stop): Promise<Run> {
@@ -643,27 +355,20 @@ class ActiveRun implements RunHandle {
     this.stats.stop_reason = stop.reason;
     this.stats.elapsed_seconds = this.elapsed();
     this.current = null;
-    await this.persisting;
     this.status = statusFor(stop.code);
     this.finishedAt = new Date().toISOString();
-    let final = this.snapshot();
-    try {
-      final = await this.store.runs.update(this.id, {
-        status: final.status,
-        stop_code: final.stop_code,
-        stop_reason: final.stop_reason,
-        stats: final.stats,
+    const snapshot = this.snapshot();
+    const final = await this.recorder.finish(
+      {
+        status: snapshot.status,
+        stop_code: snapshot.stop_code,
+        stop_reason: snapshot.stop_reason,
+        stats: snapshot.stats,
         current: null,
-        finished_at: final.finished_at,
-      });
-    } catch (error) {
-      if (isEndedElsewhere(error)) {
-        this.recordEnded = true;
-        log.warn({ run: this.id }, `could not save the run's end: ${error.message}`);
-      } else {
-        log.error({ err: error, run: this.id }, "could not save the run's end");
-      }
-    }
+        finished_at: snapshot.finished_at,
+      },
+      snapshot,
+    );
     this.emit("stopped", `${this.id} ${final.status}: ${stop.reason}`);
     this.listeners.clear();
     return final;

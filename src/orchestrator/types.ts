@@ -3,9 +3,13 @@
  * new kind (an MCP sampling executor, a test double of an agent) plugs in without touching it.
  *
  *   TaskStore ◄─► Executor ◄─► Verifier ◄─► CircuitBreaker
+ *
+ * and the run they make: its parts (RunParts) and its handle in this process (RunHandle).
  */
 import type { Run, TokenUsage } from "../domain/run.js";
 import type { Task } from "../domain/task.js";
+import type { TaskStore } from "../store/types.js";
+import type { BreakerLimits, PriceTable } from "./options.js";
 
 export type { TokenUsage };
 
@@ -121,3 +125,43 @@ export interface RunProgress {
 }
 
 export type ProgressListener = (event: RunProgress) => void;
+
+/** A run in this process. */
+export interface RunHandle {
+  readonly id: string;
+  /** The worker id its claims carry (`run-007@host:pid`). */
+  readonly workerId: string;
+  /** The run as it is now (status, stats, current task). */
+  snapshot(): Run;
+  /** The final record, once the run has ended. Never rejects (a failure ends the run with status "error"). */
+  readonly done: Promise<Run>;
+  /**
+   * Stop the run: the current execution's process tree is killed and its task put back in line.
+   * Returns at once; await `done` for the end.
+   */
+  cancel(reason?: string): void;
+  /** Listen to its progress; returns the unsubscribe function. */
+  onProgress(listener: ProgressListener): () => void;
+}
+
+/** Everything one run is made of; the builder and the registry fill it in. */
+export interface RunParts {
+  store: TaskStore;
+  executor: Executor;
+  verifier: Verifier;
+  limits: BreakerLimits;
+  prices: PriceTable;
+  clock: Clock;
+  maxTasks: number;
+  leaseMs: number;
+  heartbeatMs: number;
+  staleRunMs: number;
+  /** Shown in the run record's settings, next to executor, verifier and limits. */
+  settings?: Record<string, unknown>;
+}
+
+export interface StartOptions {
+  /** Aborting it cancels the run (e.g. the MCP request was cancelled). */
+  signal?: AbortSignal | undefined;
+  onProgress?: ProgressListener | undefined;
+}

@@ -29,6 +29,7 @@ import {
   isLegacyRequest,
   legacyStatelessFallback,
 } from "@modelcontextprotocol/server";
+import { Dashboard } from "../dashboard/index.js";
 import { ValidationError } from "../domain/errors.js";
 import { log } from "../log.js";
 import { ChangeHub } from "../mcp/changes.js";
@@ -158,6 +159,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
   const inFlight = new InFlight();
   let draining = false;
+  // The board at / (src/dashboard): behind the same doors, fed by the same hub.
+  const dashboard = new Dashboard({ store, doors, hub, runs });
 
   /** Route one request that passed the doors; `markStream` says it is a notification stream, not work. */
   async function route(request: Request, markStream: () => void): Promise<Routed> {
@@ -273,6 +276,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       void serveHealth(req, res);
       return;
     }
+    if (path !== undefined && dashboard.handles(path)) {
+      void dashboard.serve(req, res);
+      return;
+    }
     if (path !== MCP_PATH) {
       void write(res, jsonRpcError(404, -32000, `Not found: the MCP endpoint is ${MCP_PATH}.`), cors);
       return;
@@ -308,6 +315,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     await runs.close().catch((error) => log.warn({ err: error }, "stopping the runs"));
     await sessions.closeAll();
     await modern.close();
+    dashboard.close();
     hub.close();
     stopSweep();
   };

@@ -212,9 +212,14 @@ describe("watching runs", () => {
     // Another process sees a heartbeat older than its staleRunMs (a suspended laptop, a wrong setting).
     const other = makeStore(dir);
     try {
-      const abandoned = await waitFor(async () => (await other.runs.abandonStale(0)).map((r) => r.id), {
-        what: "the run to be marked abandoned",
-      });
+      // (An empty list is truthy: wait for one that names the run; a heartbeat may land in the same ms.)
+      const abandoned = await waitFor(
+        async () => {
+          const ids = (await other.runs.abandonStale(0)).map((r) => r.id);
+          return ids.length > 0 && ids;
+        },
+        { what: "the run to be marked abandoned" },
+      );
       expect(abandoned).toEqual([handle.id]);
     } finally {
       await other.close();

@@ -18,8 +18,8 @@ import type { CallToolResult, McpServer, ServerContext } from "@modelcontextprot
 import { z } from "zod";
 import { isFinalRunStatus, type Run } from "../../domain/run.js";
 import { log } from "../../log.js";
-import { formatDuration, usd } from "../../orchestrator/circuit-breaker.js";
 import type { CreateMessage, SamplingResult } from "../../orchestrator/executors/sampling.js";
+import { describeRun } from "../../orchestrator/format.js";
 import type { RunRegistry } from "../../orchestrator/registry.js";
 import { runUri } from "../changes.js";
 import type { McpContext } from "../context.js";
@@ -82,31 +82,6 @@ function summary(run: Run) {
 function reply(run: Run, message: string): CallToolResult {
   const stats = summary(run);
   return ok({ message, ...stats }, `${message}\n${JSON.stringify(stats)}`);
-}
-
-function counts(run: Run): string {
-  const s = run.stats;
-  return (
-    `processed ${s.processed}, completed ${s.completed}, failed ${s.failed}, retried ${s.retried}` +
-    `${s.lost ? `, ${s.lost} decided elsewhere` : ""}; ` +
-    `${s.executions} execution${s.executions === 1 ? "" : "s"}, ` +
-    `${formatDuration(Math.round(s.elapsed_seconds * 1000))}, ${usd(s.cost_usd)}`
-  );
-}
-
-/** One sentence about a run, as it is now. */
-export function describeRun(run: Run): string {
-  if (isFinalRunStatus(run.status)) {
-    return `${run.id} ${run.status}: ${run.stop_reason ?? "(no reason recorded)"} (${counts(run)})`;
-  }
-  const c = run.current;
-  const doing = c
-    ? c.task_id
-      ? `${c.task_id} attempt ${c.attempt ?? "?"} ${c.phase}`
-      : "waiting out a breaker cooldown"
-    : "between tasks";
-  const asked = run.cancel_requested ? "; asked to stop" : "";
-  return `${run.id} running (${doing}${asked}): ${counts(run)} so far`;
 }
 
 function started(run: Run): string {

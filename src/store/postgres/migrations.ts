@@ -40,7 +40,7 @@ CREATE TABLE ${s}.tasks (
   max_attempts     smallint NOT NULL,
   attempts         smallint NOT NULL DEFAULT 0,
   -- Set (and never cleared) once another task depends on this one. Completing a task without
-  -- dependents is a single statement; with dependents it takes the locking path in store.ts.
+  -- dependents is a single statement; with dependents it takes the locking path (locking.ts).
   has_dependents   boolean NOT NULL DEFAULT false,
   status           text NOT NULL CHECK (status IN ('pending', 'in_progress', 'completed', 'failed')),
   claimed_by       text,

@@ -4,7 +4,7 @@
  *
  * timestamptz arrives as the ISO string the Task model uses, without a Date in between: the stock
  * parser (postgres-date) was the largest client-side cost of a claim. Sessions run in UTC
- * (store.ts sets TimeZone on connect), so the text is "2026-01-02 03:04:05.678+00" and becomes
+ * (connection.ts sets TimeZone on connect), so the text is "2026-01-02 03:04:05.678+00" and becomes
  * "2026-01-02T03:04:05.678Z" by slicing. Anything else (another time zone, an unusual DateStyle)
  * goes through the stock parser, so the result is right either way.
  */

@@ -13,7 +13,7 @@
  *
  * Stalled claims (a lease that ran out) are not looked for here, to keep this statement as cheap as
  * a bare claim: the store runs the expiry path when a claim finds nothing, and at most once a
- * second otherwise (store.ts, claimNext).
+ * second otherwise (hot-path.ts, claimNext).
  *
  * $1 worker id, $2 lease in milliseconds.
  */

@@ -2,7 +2,7 @@
  * Adding tasks. Every batch is one INSERT over unnest() arrays, whatever its size.
  *
  * Without dependencies (the common case) an add is one statement, `insertPlain`. With
- * dependencies it is a transaction (store.ts, insertWithDependencies) of: `byKeys`,
+ * dependencies it is a transaction (create.ts, insertWithDependencies) of: `byKeys`,
  * `flagDependencies` + `lockDependencies`, `allocateSeqs`, `insertTasks`, `insertEdges`.
  *
  * Idempotency keys have a unique index (partial: only tasks that have a key). `ON CONFLICT

@@ -11,7 +11,7 @@ const builders = { ...claim, ...complete, ...create, ...read, ...transition, ...
 
 export type Statements = { [K in keyof typeof builders]: ReturnType<(typeof builders)[K]> };
 
-/** `schema` is an already quoted identifier (store.ts validates and quotes it). */
+/** `schema` is an already quoted identifier (connection.ts validates and quotes it). */
 export function buildStatements(schema: string): Statements {
   return Object.fromEntries(
     Object.entries(builders).map(([key, build]) => [key, build(schema)]),

@@ -1,0 +1,137 @@
+/**
+ * One attempt at a claimed task: execute it, verify what came back, and say how it went as an
+ * outcome. Nothing here writes the task: applying the outcome is outcome.ts's. The attempt keeps
+ * the task's lease while it works and stops at once when the run is stopped (cancel, wall clock)
+ * or the lease is lost.
+ */
+import { LIMITS, type Task } from "../domain/task.js";
+import { keepLease } from "./lease.js";
+import { buildPrompt } from "./prompt.js";
+import type { ExecutionResult, Executor, TokenUsage, Verdict, Verifier } from "./types.js";
+
+export type AttemptOutcome =
+  /** The attempt was stopped before it had a result: the run stopped, or the task was lost (`lost`). */
+  | { kind: "stopped"; lost: string | null }
+  | { kind: "passed"; output: string; costUsd: number; tookMs: number }
+  | {
+      kind: "failed";
+      /** Why the execution failed or could not be checked (null when the verifier judged it). */
+      error: string | null;
+      /** What the executor produced, when the verifier did not pass it. */
+      output: string | null;
+      /** For the next attempt, already cut to the feedback limit. */
+      feedback: string;
+      source: "verifier" | "system";
+      costUsd: number;
+      tookMs: number;
+    };
+
+export interface AttemptContext {
+  executor: Executor;
+  verifier: Verifier;
+  runId: string;
+  workerId: string;
+  leaseMs: number;
+  store: Parameters<typeof keepLease>[0];
+  now(): number;
+  /** Aborts when the run stops: the attempt is stopped with it. */
+  runSignal: AbortSignal;
+  /** The attempt moved on to verifying. */
+  onVerifying(): void;
+  /** Count tokens against the run (stats, budget); returns their cost in USD. */
+  spend(tokens: TokenUsage | undefined, model: string | undefined): number;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The verifier's verdict as the next attempt reads it. */
+export function verdictFeedback(verdict: Verdict): string {
+  const text = verdict.feedback.trim() || "The result did not pass the check.";
+  const issues =
+    verdict.issues.length > 0 ? `\nIssues:\n${verdict.issues.map((i) => `- ${i}`).join("\n")}` : "";
+  return `${text}${issues}`;
+}
+
+export async function executeAndVerify(task: Task, ctx: AttemptContext): Promise<AttemptOutcome> {
+  const { executor, verifier } = ctx;
+  const attempt = task.attempts;
+  const began = ctx.now();
+  const execution = new AbortController();
+  const onRunAbort = () => execution.abort(ctx.runSignal.reason);
+  if (ctx.runSignal.aborted) onRunAbort();
+  else ctx.runSignal.addEventListener("abort", onRunAbort, { once: true });
+  const lease = keepLease(ctx.store, task.id, { workerId: ctx.workerId, leaseMs: ctx.leaseMs }, execution);
+  let result: ExecutionResult | undefined;
+  let verdict: Verdict | undefined;
+  let verifyError: string | undefined;
+  let cost = 0;
+  try {
+    result = await Promise.resolve()
+      .then(() =>
+        executor.execute(
+          { task, attempt, prompt: buildPrompt(task, attempt), runId: ctx.runId },
+          execution.signal,
+        ),
+      )
+      .catch((error: unknown): ExecutionResult | undefined =>
+        execution.signal.aborted
+          ? undefined
+          : {
+              ok: false,
+              error: `The executor failed: ${errorMessage(error)}`,
+              tokens: { input: 0, output: 0 },
+            },
+      );
+    if (result && !execution.signal.aborted) {
+      cost += ctx.spend(result.tokens, result.model ?? executor.model);
+      if (result.ok) {
+        ctx.onVerifying();
+        try {
+          verdict = await verifier.verify(
+            { task, attempt, output: result.output, runId: ctx.runId },
+            execution.signal,
+          );
+          cost += ctx.spend(verdict.tokens, verdict.model ?? verifier.model);
+        } catch (error) {
+          if (!execution.signal.aborted) verifyError = errorMessage(error);
+        }
+      }
+    }
+  } finally {
+    lease.stop();
+    ctx.runSignal.removeEventListener("abort", onRunAbort);
+  }
+
+  if (execution.signal.aborted || !result) return { kind: "stopped", lost: lease.lost };
+  const tookMs = Math.round(ctx.now() - began);
+  if (result.ok && verdict?.passed) return { kind: "passed", output: result.output, costUsd: cost, tookMs };
+  const failure = !result.ok
+    ? {
+        error: result.error,
+        output: null,
+        feedback: `Attempt ${attempt} failed: ${result.error}`,
+        source: "system" as const,
+      }
+    : verifyError !== undefined
+      ? {
+          error: verifyError,
+          output: null,
+          feedback: `Attempt ${attempt} could not be checked: ${verifyError}`,
+          source: "system" as const,
+        }
+      : {
+          error: null,
+          output: result.output,
+          feedback: verdictFeedback(verdict as Verdict),
+          source: "verifier" as const,
+        };
+  return {
+    kind: "failed",
+    ...failure,
+    feedback: failure.feedback.slice(0, LIMITS.feedbackChars),
+    costUsd: cost,
+    tookMs,
+  };
+}

@@ -1,0 +1,101 @@
+/** Reads of the PostgreSQL store. No locks: each statement sees the state committed when it started. */
+import { type NotFoundError, taskNotFound, ValidationError } from "../../domain/errors.js";
+import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
+import {
+  emptyCounts,
+  isTaskStatus,
+  LIMITS,
+  statsFromCounts,
+  type Task,
+  type TaskStats,
+} from "../../domain/task.js";
+import { decodeCursor, encodeCursor } from "../cursor.js";
+import { DEFAULT_LIST_LIMIT, type ListQuery, type TaskPage } from "../types.js";
+import type { PgContext } from "./context.js";
+import type { Queryable } from "./db.js";
+import { type Row, rowToTask } from "./rows.js";
+
+export async function getTask(ctx: PgContext, id: string): Promise<Task> {
+  ctx.assertOpen();
+  const seq = tryParseTaskId(id);
+  const rows = seq === null ? [] : await ctx.db.query<Row>(ctx.sql.getOne, [seq], { readOnly: true });
+  const row = rows[0];
+  if (!row) throw await notFound(ctx, id);
+  return rowToTask(row);
+}
+
+export async function listTasks(ctx: PgContext, query: ListQuery): Promise<TaskPage> {
+  ctx.assertOpen();
+  const { status, limit = DEFAULT_LIST_LIMIT, cursor } = query;
+  if (status !== undefined && !isTaskStatus(status)) {
+    throw new ValidationError(
+      `Unknown status "${status}". Use one of: pending, in_progress, completed, failed.`,
+    );
+  }
+  if (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.listLimit) {
+    throw new ValidationError(`limit must be a whole number from 1 to ${LIMITS.listLimit}.`);
+  }
+  const after = cursor === undefined ? 0 : decodeCursor(cursor, status);
+  const rows = await ctx.db.query<Row & { total: number }>(
+    status === undefined ? ctx.sql.listAll : ctx.sql.listByStatus,
+    status === undefined ? [after, limit + 1] : [after, limit + 1, status],
+    { readOnly: true },
+  );
+  const tasks = rows.filter((r) => r.seq !== null);
+  const page = tasks.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    tasks: page.map(rowToTask),
+    total: rows[0]?.total ?? 0,
+    nextCursor: tasks.length > limit && last ? encodeCursor(Number(last.seq), status) : null,
+  };
+}
+
+export async function peekNext(ctx: PgContext): Promise<Task | null> {
+  ctx.assertOpen();
+  const [row] = await ctx.db.query<Row>(ctx.sql.peekNext, [], { readOnly: true });
+  return row ? rowToTask(row) : null;
+}
+
+export async function stats(ctx: PgContext): Promise<TaskStats> {
+  ctx.assertOpen();
+  const rows = await ctx.db.query<{ status: string; n: number; attempts: number }>(ctx.sql.stats, [], {
+    readOnly: true,
+  });
+  const counts = emptyCounts();
+  let attempts = 0;
+  let blocked = 0;
+  for (const row of rows) {
+    if (row.status === "blocked") blocked = row.n;
+    else if (isTaskStatus(row.status)) {
+      counts[row.status] = row.n;
+      attempts += row.attempts;
+    }
+  }
+  return statsFromCounts(counts, attempts, blocked);
+}
+
+export async function completeIds(ctx: PgContext, prefix: string, limit: number): Promise<string[]> {
+  ctx.assertOpen();
+  const rows = await ctx.db.query<{ seq: string }>(ctx.sql.recentSeqs, [5_000], { readOnly: true });
+  const out: string[] = [];
+  for (const { seq } of rows) {
+    const id = formatTaskId(Number(seq));
+    if (id.startsWith(prefix)) out.push(id);
+    if (out.length >= limit) break;
+  }
+  return out;
+}
+
+export async function notFound(
+  ctx: PgContext,
+  id: string,
+  q: Queryable | null = null,
+): Promise<NotFoundError> {
+  const rows = q
+    ? await q.query<{ kind: string; seq: string }>(ctx.sql.suggestions)
+    : await ctx.db.query<{ kind: string; seq: string }>(ctx.sql.suggestions, [], { readOnly: true });
+  const ids = (kind: string) => rows.filter((r) => r.kind === kind).map((r) => formatTaskId(Number(r.seq)));
+  const pending = ids("pending");
+  return taskNotFound(id, pending, pending.length > 0 ? [] : ids("recent"));
+}

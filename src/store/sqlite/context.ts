@@ -1,0 +1,13 @@
+/** What the SQLite store's operations share: the connection, its statements, the write queue. */
+import type Database from "better-sqlite3";
+import type { Statements } from "./statements.js";
+import type { WriteOp } from "./write-queue.js";
+
+export interface SqliteContext {
+  readonly db: Database.Database;
+  readonly stmt: Statements;
+  /** Queue a write (write-queue.ts); resolves once committed. */
+  write<R>(op: WriteOp<R>): Promise<R>;
+  /** Run a read against the last committed state, retrying while another process is busy. */
+  read<R>(fn: () => R): R;
+}

@@ -1,0 +1,93 @@
+/**
+ * Adding tasks to the SQLite store: one write (one savepoint) for the whole batch. Items that
+ * depend on each other with `#N` get their edges in a second pass, once every item has its seq.
+ */
+import { unknownDependency } from "../../domain/errors.js";
+import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
+import type { NewTask } from "../../domain/task.js";
+import * as T from "../../domain/transitions.js";
+import { type ValidNewTask, validateBatch } from "../../domain/validate.js";
+import type { CreateResult } from "../types.js";
+import type { SqliteContext } from "./context.js";
+import { rowToTask } from "./rows.js";
+
+export function insertTasks(ctx: SqliteContext, inputs: NewTask[]): Promise<CreateResult[]> {
+  const { stmt } = ctx;
+  // Validate before queueing: a bad batch never reaches the file.
+  let batch: ReturnType<typeof validateBatch>;
+  try {
+    batch = validateBatch(inputs);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return ctx.write((changes) => {
+    const now = Date.now();
+    const nowIso = new Date(now).toISOString();
+    const results: CreateResult[] = [];
+    const seqs: number[] = [];
+    const created: number[] = [];
+    const seenKeys = new Map<string, number>();
+    batch.tasks.forEach((task: ValidNewTask, i) => {
+      const key = task.idempotency_key;
+      const existing = key === null ? undefined : stmt.getByKey.get(key);
+      if (existing) {
+        results.push({ task: rowToTask(existing), created: false });
+        seqs.push(existing.seq);
+        return;
+      }
+      if (key !== null && seenKeys.has(key)) {
+        const first = results[seenKeys.get(key) as number] as CreateResult;
+        results.push({ task: first.task, created: false });
+        seqs.push(seqs[seenKeys.get(key) as number] as number);
+        return;
+      }
+      // Resolve dependencies: task ids must exist; #N items get their edges in the second pass.
+      const depSeqs = new Set<number>();
+      let unmet = 0;
+      for (const dep of task.depends_on) {
+        if (dep.startsWith("#")) continue;
+        const depSeq = tryParseTaskId(dep);
+        const depRow = depSeq === null ? undefined : stmt.getBySeq.get(depSeq);
+        if (!depRow) {
+          throw unknownDependency(dep, i, inputs.length > 1);
+        }
+        if (depSeqs.has(depRow.seq)) continue;
+        depSeqs.add(depRow.seq);
+        if (depRow.status !== "completed") unmet++;
+      }
+      const depIds = [...depSeqs].map(formatTaskId);
+      const info = stmt.insert.run({
+        description: task.description,
+        criteria: task.criteria,
+        priority: task.priority,
+        max_attempts: task.max_attempts,
+        depends_on: JSON.stringify(depIds),
+        tags: JSON.stringify(task.tags),
+        idempotency_key: key,
+        unmet_deps: unmet,
+        now: nowIso,
+      });
+      const seq = Number(info.lastInsertRowid);
+      if (key !== null) seenKeys.set(key, i);
+      seqs.push(seq);
+      created.push(seq);
+      for (const d of depSeqs) stmt.insertDep.run(seq, d);
+      results.push({
+        task: T.createTask(formatTaskId(seq), { ...task, depends_on: depIds }, now),
+        created: true,
+      });
+    });
+    // Second pass: batch-local (#N) dependencies, now that every item has its seq.
+    batch.localDeps.forEach((locals, i) => {
+      const result = results[i] as CreateResult;
+      if (!result.created || locals.length === 0) return;
+      const seq = seqs[i] as number;
+      for (const j of locals) stmt.insertDep.run(seq, seqs[j] as number);
+      const depIds = stmt.depsOf.all(seq).map((r) => formatTaskId(r.seq));
+      stmt.setDeps.run(JSON.stringify(depIds), seq, seq);
+      result.task = { ...result.task, depends_on: depIds };
+    });
+    if (created.length > 0) changes.push({ kind: "created", seqs: created });
+    return results;
+  });
+}

@@ -1,0 +1,103 @@
+/** Reads of the SQLite store: outside the write queue, against the last committed state. */
+import { type NotFoundError, taskNotFound, ValidationError } from "../../domain/errors.js";
+import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
+import {
+  emptyCounts,
+  isTaskStatus,
+  LIMITS,
+  statsFromCounts,
+  type Task,
+  type TaskStats,
+  type TaskStatus,
+} from "../../domain/task.js";
+import { decodeCursor, encodeCursor } from "../cursor.js";
+import { DEFAULT_LIST_LIMIT, type ListQuery, type TaskPage } from "../types.js";
+import type { SqliteContext } from "./context.js";
+import { type Row, rowToTask } from "./rows.js";
+
+export function notFound(ctx: SqliteContext, id: string): NotFoundError {
+  const pending = ctx.stmt.suggestPending.all().map((r) => formatTaskId(r.seq));
+  if (pending.length > 0) return taskNotFound(id, pending);
+  return taskNotFound(
+    id,
+    [],
+    ctx.stmt.suggestRecent.all().map((r) => formatTaskId(r.seq)),
+  );
+}
+
+/** The row for an id (inside a write or a read), or throw NotFoundError. */
+export function mustGet(ctx: SqliteContext, id: string): Row {
+  const seq = tryParseTaskId(id);
+  const row = seq === null ? undefined : ctx.stmt.getBySeq.get(seq);
+  if (!row) throw notFound(ctx, id);
+  return row;
+}
+
+export function getTask(ctx: SqliteContext, id: string): Task {
+  const seq = tryParseTaskId(id);
+  const row = seq === null ? undefined : ctx.read(() => ctx.stmt.getBySeq.get(seq));
+  if (!row) throw ctx.read(() => notFound(ctx, id));
+  return rowToTask(row);
+}
+
+function counts(ctx: SqliteContext): { byStatus: Record<TaskStatus, number>; attempts: number } {
+  const byStatus = emptyCounts();
+  let attempts = 0;
+  for (const row of ctx.stmt.counts.all()) {
+    byStatus[row.status] = row.n;
+    attempts += row.attempts;
+  }
+  return { byStatus, attempts };
+}
+
+export function listTasks(ctx: SqliteContext, query: ListQuery): TaskPage {
+  const { status, limit = DEFAULT_LIST_LIMIT, cursor } = query;
+  if (status !== undefined && !isTaskStatus(status)) {
+    throw new ValidationError(
+      `Unknown status "${status}". Use one of: pending, in_progress, completed, failed.`,
+    );
+  }
+  if (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.listLimit) {
+    throw new ValidationError(`limit must be a whole number from 1 to ${LIMITS.listLimit}.`);
+  }
+  const after = cursor === undefined ? 0 : decodeCursor(cursor, status);
+  return ctx.read(() => {
+    const rows =
+      status === undefined
+        ? ctx.stmt.listAll.all(after, limit + 1)
+        : ctx.stmt.listByStatus.all(status, after, limit + 1);
+    const page = rows.slice(0, limit);
+    const { byStatus } = counts(ctx);
+    const total =
+      status === undefined ? Object.values(byStatus).reduce((a, b) => a + b, 0) : byStatus[status];
+    const last = page.at(-1);
+    return {
+      tasks: page.map(rowToTask),
+      total,
+      nextCursor: rows.length > limit && last ? encodeCursor(last.seq, status) : null,
+    };
+  });
+}
+
+export function peekNext(ctx: SqliteContext): Task | null {
+  const row = ctx.read(() => ctx.stmt.next.get());
+  return row ? rowToTask(row) : null;
+}
+
+export function stats(ctx: SqliteContext): TaskStats {
+  return ctx.read(() => {
+    const { byStatus, attempts } = counts(ctx);
+    return statsFromCounts(byStatus, attempts, ctx.stmt.blocked.get()?.n ?? 0);
+  });
+}
+
+export function completeIds(ctx: SqliteContext, prefix: string, limit: number): string[] {
+  const rows = ctx.read(() => ctx.stmt.recentSeqs.all(5_000));
+  const out: string[] = [];
+  for (const { seq } of rows) {
+    const id = formatTaskId(seq);
+    if (id.startsWith(prefix)) out.push(id);
+    if (out.length >= limit) break;
+  }
+  return out;
+}

@@ -1,0 +1,149 @@
+/**
+ * Changing one task in the SQLite store: inside a queued write, read the row, apply the domain's
+ * transition (src/domain/transitions.ts, where the rules live), write it back, and keep the
+ * dependents' `unmet_deps` right. Claims, completions, failures, retries, releases, lease renewal
+ * and expiry all take this path.
+ */
+import { noIds, repeatedIds, ValidationError } from "../../domain/errors.js";
+import { formatTaskId } from "../../domain/ids.js";
+import { type FeedbackSource, LIMITS, type Task } from "../../domain/task.js";
+import * as T from "../../domain/transitions.js";
+import type { ChangeRecord } from "../changes.js";
+import { type ClaimOptions, DEFAULT_LEASE_MS, type WorkerOptions } from "../types.js";
+import type { SqliteContext } from "./context.js";
+import { mustGet } from "./read.js";
+import { type Row, rowToTask } from "./rows.js";
+
+/** Write a transitioned task back, keeping dependents' unmet counts right. */
+function save(ctx: SqliteContext, before: Row, after: Task, changes: ChangeRecord[]): Task {
+  ctx.stmt.update.run({
+    seq: before.seq,
+    status: after.status,
+    attempts: after.attempts,
+    result: after.result,
+    failure_reason: after.failure_reason,
+    feedback: JSON.stringify(after.feedback),
+    started_at: after.started_at,
+    completed_at: after.completed_at,
+    updated_at: after.updated_at,
+    lease_expires_at: after.lease_expires_at,
+    claimed_by: after.claimed_by,
+  });
+  const wasDone = before.status === "completed";
+  const isDone = after.status === "completed";
+  if (wasDone !== isDone) ctx.stmt.adjustDependents.run(isDone ? -1 : 1, before.seq);
+  changes.push({ kind: "updated", seqs: [before.seq] });
+  return after;
+}
+
+function transition(ctx: SqliteContext, id: string, apply: (task: Task, row: Row) => Task): Promise<Task> {
+  return ctx.write((changes) => {
+    const row = mustGet(ctx, id);
+    return save(ctx, row, apply(rowToTask(row), row), changes);
+  });
+}
+
+/** Expire leases that ran out, inside the current write. */
+function expireDue(ctx: SqliteContext, now: number, changes: ChangeRecord[]): Task[] {
+  const due = ctx.stmt.expired.all(new Date(now).toISOString());
+  return due.map((row) => save(ctx, row, T.expireLease(rowToTask(row), now), changes));
+}
+
+/** When the last claim looked for expired leases (per store object). */
+export interface ClaimState {
+  lastExpiryCheck: number;
+}
+
+export function claimNext(
+  ctx: SqliteContext,
+  state: ClaimState,
+  options: ClaimOptions,
+): Promise<Task | null> {
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  return ctx.write((changes) => {
+    const now = Date.now();
+    // Leases are recovered with a second's precision: looking on every claim would cost a scan.
+    if (now - state.lastExpiryCheck >= 1_000) {
+      state.lastExpiryCheck = now;
+      expireDue(ctx, now, changes);
+    }
+    const row = ctx.stmt.next.get();
+    if (!row) return null;
+    return save(ctx, row, T.startTask(rowToTask(row), { workerId: options.workerId, leaseMs, now }), changes);
+  });
+}
+
+export function start(ctx: SqliteContext, id: string, options: ClaimOptions): Promise<Task> {
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  return transition(ctx, id, (task, row) =>
+    T.startTask(task, {
+      workerId: options.workerId,
+      leaseMs,
+      now: Date.now(),
+      unmetDependencies:
+        row.unmet_deps > 0 ? ctx.stmt.unmetDeps.all(row.seq).map((r) => formatTaskId(r.seq)) : [],
+    }),
+  );
+}
+
+export function renewLease(ctx: SqliteContext, id: string, options: Required<ClaimOptions>): Promise<Task> {
+  return transition(ctx, id, (task) =>
+    T.renewLease(task, { now: Date.now(), workerId: options.workerId, leaseMs: options.leaseMs }),
+  );
+}
+
+export function complete(
+  ctx: SqliteContext,
+  id: string,
+  result: string,
+  options: WorkerOptions,
+): Promise<Task> {
+  return transition(ctx, id, (task) => T.completeTask(task, result, { now: Date.now(), ...options }));
+}
+
+export function completeBatch(ctx: SqliteContext, ids: string[], result: string): Promise<Task[]> {
+  if (ids.length === 0) return Promise.reject(noIds());
+  if (ids.length > LIMITS.batch) {
+    return Promise.reject(
+      new ValidationError(
+        `A batch holds at most ${LIMITS.batch} tasks (got ${ids.length}); split it into several calls.`,
+      ),
+    );
+  }
+  const unique = [...new Set(ids)];
+  if (unique.length !== ids.length) {
+    return Promise.reject(repeatedIds());
+  }
+  return ctx.write((changes) => {
+    const now = Date.now();
+    return unique.map((id) => {
+      const row = mustGet(ctx, id);
+      return save(ctx, row, T.completeTask(rowToTask(row), result, { now }), changes);
+    });
+  });
+}
+
+export function fail(ctx: SqliteContext, id: string, reason: string, options: WorkerOptions): Promise<Task> {
+  return transition(ctx, id, (task) => T.failTask(task, reason, { now: Date.now(), ...options }));
+}
+
+export function retry(
+  ctx: SqliteContext,
+  id: string,
+  feedback: string,
+  options: WorkerOptions & { source?: FeedbackSource },
+): Promise<Task> {
+  return transition(ctx, id, (task) => T.retryTask(task, feedback, { now: Date.now(), ...options }));
+}
+
+export function release(
+  ctx: SqliteContext,
+  id: string,
+  options: WorkerOptions & { note?: string },
+): Promise<Task> {
+  return transition(ctx, id, (task) => T.releaseTask(task, { now: Date.now(), ...options }));
+}
+
+export function expireLeases(ctx: SqliteContext): Promise<Task[]> {
+  return ctx.write((changes) => expireDue(ctx, Date.now(), changes));
+}

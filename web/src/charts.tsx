@@ -1,0 +1,71 @@
+/**
+ * Pictures: tasks completed and failed per run, and cost per run, oldest run on the left.
+ * Plain SVG: no chart library, nothing fetched.
+ */
+import type { Run } from "../../src/domain/run.js";
+import { usd } from "./format.js";
+
+const W = 280;
+const H = 96;
+
+function Bars({
+  runs,
+  value,
+  label,
+  format,
+}: {
+  runs: Run[];
+  value: (r: Run) => [number, number];
+  label: string;
+  format: (n: number) => string;
+}) {
+  const max = Math.max(1e-9, ...runs.map((r) => value(r)[0] + value(r)[1]));
+  const step = W / Math.max(runs.length, 1);
+  const bar = Math.min(26, Math.max(4, step * 0.6));
+  return (
+    <figure class="chart">
+      <figcaption>{label}</figcaption>
+      <svg viewBox={`0 0 ${W} ${H + 14}`} role="img" aria-label={label}>
+        <line x1="0" y1={H} x2={W} y2={H} class="axis" />
+        {runs.map((r, i) => {
+          const [a, b] = value(r);
+          const ha = (a / max) * (H - 4);
+          const hb = (b / max) * (H - 4);
+          const x = i * step + (step - bar) / 2;
+          return (
+            <g key={r.id}>
+              <title>{`${r.id}: ${format(a)}${b ? ` + ${format(b)}` : ""}`}</title>
+              <rect x={x} y={H - ha} width={bar} height={ha} class="bar-a" rx="1.5" />
+              <rect x={x} y={H - ha - hb} width={bar} height={hb} class="bar-b" rx="1.5" />
+              <text x={x + bar / 2} y={H + 11} class="tick">
+                {r.id.replace("run-", "")}
+              </text>
+            </g>
+          );
+        })}
+      </svg>
+    </figure>
+  );
+}
+
+export function Charts({ runs }: { runs: Run[] }) {
+  const ordered = [...runs].reverse();
+  if (ordered.length === 0) return null;
+  return (
+    <section class="panel charts">
+      <h2>Over time</h2>
+      <div class="chart-row">
+        <Bars
+          runs={ordered}
+          label="Tasks per run: completed, failed"
+          value={(r) => [r.stats.completed, r.stats.failed]}
+          format={(n) => String(n)}
+        />
+        <Bars runs={ordered} label="Cost per run" value={(r) => [r.stats.cost_usd, 0]} format={usd} />
+      </div>
+      <p class="legend">
+        <span class="key key-a" /> completed <span class="key key-b" /> failed
+      </p>
+    </section>
+  );
+}
