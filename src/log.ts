@@ -20,7 +20,10 @@ const level = process.env.RALPH_LOG_LEVEL ?? "info";
 const threshold = LEVELS[level] ?? LEVELS.info ?? 30;
 
 /** "json" or "pretty": RALPH_LOG_FORMAT when it says which, else pretty only on a terminal. */
-export function logFormat(env: NodeJS.ProcessEnv = process.env, tty = Boolean(process.stderr.isTTY)): "json" | "pretty" {
+export function logFormat(
+  env: NodeJS.ProcessEnv = process.env,
+  tty = Boolean(process.stderr.isTTY),
+): "json" | "pretty" {
   const asked = env.RALPH_LOG_FORMAT?.trim().toLowerCase();
   if (asked === "json" || asked === "pretty") return asked;
   return tty ? "pretty" : "json";

@@ -4,7 +4,7 @@
  */
 import type { Run } from "../domain/run.js";
 import type { Task, TaskStats, TaskStatus } from "../domain/task.js";
-import { formatDuration, usd } from "../orchestrator/circuit-breaker.js";
+import { formatDuration, reportsTokens, runCounts, usd } from "../orchestrator/format.js";
 import type { Style } from "./colour.js";
 import { paint } from "./context.js";
 
@@ -104,21 +104,7 @@ export function statsText(s: TaskStats): string[] {
   ];
 }
 
-/** Whether a run's parts report tokens (the Anthropic API does; commands do not). */
-export function reportsTokens(run: Run): boolean {
-  const { executor, verifier } = run.settings as { executor?: unknown; verifier?: unknown };
-  const t = run.stats.tokens;
-  return (
-    executor === "anthropic" || executor === "sampling" || verifier === "anthropic" || t.input + t.output > 0
-  );
-}
-
-export function runCounts(run: Run): string {
-  const s = run.stats;
-  return `processed ${s.processed} · completed ${s.completed} · failed ${s.failed} · retried ${s.retried}${s.lost ? ` · decided elsewhere ${s.lost}` : ""} · executions ${s.executions}`;
-}
-
-export function runCost(run: Run): string | null {
+function runCost(run: Run): string | null {
   if (!reportsTokens(run)) return null;
   const t = run.stats.tokens;
   return `tokens ${t.input.toLocaleString("en-US")} in / ${t.output.toLocaleString("en-US")} out · cost ${usd(run.stats.cost_usd)}`;

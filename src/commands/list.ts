@@ -23,13 +23,13 @@ export function registerList(program: Command): void {
   const command = program
     .command("list")
     .alias("ls")
-    .description("List tasks, oldest first")
+    .description("List tasks in queue order: what runs next comes first")
     .option("-s, --status <status>", `only tasks that are ${TASK_STATUSES.join(", ")}`, statusValue)
     .option("-n, --limit <n>", `how many (1 … ${LIMITS.listLimit}; default 50)`, limitValue, 50)
     .option("--cursor <cursor>", "continue after a previous page (its last line names it)");
   jsonOption(command, "the page ({tasks, total, nextCursor})").action(async (opts) => {
     await withExistingStore(program, async (store) => {
-      const page = await store.list({ status: opts.status, limit: opts.limit, cursor: opts.cursor });
+      const page = await store.list({ status: opts.status, limit: opts.limit, cursor: opts.cursor, order: "queue" });
       if (opts.json) return printJson(page);
       if (page.total === 0) {
         out(

@@ -11,7 +11,7 @@ import { OrchestratorBuilder } from "../orchestrator/builder.js";
 import { ConfigError, type ConfigOverrides, loadOrchestratorOptions } from "../orchestrator/config.js";
 import { runLiveLine, runSummaryLines } from "../orchestrator/format.js";
 import type { RunProgress } from "../orchestrator/types.js";
-import { withStore } from "./tasks.js";
+import { withStore } from "./context.js";
 
 /** Why `ralph-mcp run` exited. */
 export const RUN_EXIT_CODES = {
@@ -91,6 +91,9 @@ const LOGGED = new Set([
 
 class ProgressView {
   private live = false;
+  /** The run as last reported, and when: the live line's clock ticks every second between events. */
+  private last: { run: RunProgress["run"]; at: number } | null = null;
+  private ticker: NodeJS.Timeout | null = null;
   constructor(
     private readonly stream: NodeJS.WriteStream,
     private readonly quiet: boolean,
@@ -114,13 +117,26 @@ class ProgressView {
     if (this.quiet) return;
     if (LOGGED.has(event.kind)) this.line(event.message);
     if (!this.tty || event.kind === "stopped") return;
+    this.last = { run: event.run, at: Date.now() };
+    this.ticker ??= setInterval(() => this.render(), 1000).unref();
+    this.render();
+  }
+
+  /** The live line, its elapsed time moved on by the time since the last event. */
+  private render(): void {
+    if (!this.last) return;
+    const { run, at } = this.last;
+    const seconds = run.stats.elapsed_seconds + (Date.now() - at) / 1000;
+    const text = runLiveLine({ ...run, stats: { ...run.stats, elapsed_seconds: seconds } });
     const width = this.stream.columns ?? 100;
-    const text = runLiveLine(event.run);
     this.stream.write(`\r\x1b[2K${text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text}`);
     this.live = true;
   }
 
   end(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+    this.last = null;
     this.clear();
   }
 }

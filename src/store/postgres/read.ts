@@ -35,10 +35,17 @@ export async function listTasks(ctx: PgContext, query: ListQuery): Promise<TaskP
   if (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.listLimit) {
     throw new ValidationError(`limit must be a whole number from 1 to ${LIMITS.listLimit}.`);
   }
-  const after = cursor === undefined ? 0 : decodeCursor(cursor, status);
+  // Queue order pages by position (its sort key is not one column); id order by the last id.
+  const queue = query.order === "queue";
+  const scope = queue ? `${status ?? ""}#queue` : status;
+  const after = cursor === undefined ? 0 : decodeCursor(cursor, scope);
   const rows = await ctx.db.query<Row & { total: number }>(
-    status === undefined ? ctx.sql.listAll : ctx.sql.listByStatus,
-    status === undefined ? [after, limit + 1] : [after, limit + 1, status],
+    queue ? ctx.sql.listQueue : status === undefined ? ctx.sql.listAll : ctx.sql.listByStatus,
+    queue
+      ? [after, limit + 1, status ?? null]
+      : status === undefined
+        ? [after, limit + 1]
+        : [after, limit + 1, status],
     { readOnly: true },
   );
   const tasks = rows.filter((r) => r.seq !== null);
@@ -47,7 +54,8 @@ export async function listTasks(ctx: PgContext, query: ListQuery): Promise<TaskP
   return {
     tasks: page.map(rowToTask),
     total: rows[0]?.total ?? 0,
-    nextCursor: tasks.length > limit && last ? encodeCursor(Number(last.seq), status) : null,
+    nextCursor:
+      tasks.length > limit && last ? encodeCursor(queue ? after + limit : Number(last.seq), scope) : null,
   };
 }
 

@@ -60,10 +60,16 @@ export function listTasks(ctx: SqliteContext, query: ListQuery): TaskPage {
   if (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.listLimit) {
     throw new ValidationError(`limit must be a whole number from 1 to ${LIMITS.listLimit}.`);
   }
-  const after = cursor === undefined ? 0 : decodeCursor(cursor, status);
+  // Queue order pages by position (its sort key is not one column); id order by the last id.
+  const queue = query.order === "queue";
+  const scope = queue ? `${status ?? ""}#queue` : status;
+  const after = cursor === undefined ? 0 : decodeCursor(cursor, scope);
   return ctx.read(() => {
-    const rows =
-      status === undefined
+    const rows = queue
+      ? status === undefined
+        ? ctx.stmt.listQueue.all(limit + 1, after)
+        : ctx.stmt.listQueueByStatus.all(status, limit + 1, after)
+      : status === undefined
         ? ctx.stmt.listAll.all(after, limit + 1)
         : ctx.stmt.listByStatus.all(status, after, limit + 1);
     const page = rows.slice(0, limit);
@@ -74,7 +80,7 @@ export function listTasks(ctx: SqliteContext, query: ListQuery): TaskPage {
     return {
       tasks: page.map(rowToTask),
       total,
-      nextCursor: rows.length > limit && last ? encodeCursor(last.seq, status) : null,
+      nextCursor: rows.length > limit && last ? encodeCursor(queue ? after + limit : last.seq, scope) : null,
     };
   });
 }
