@@ -32,7 +32,9 @@ export function buildProgram(): Command {
     )
     .showSuggestionAfterError()
     .showHelpAfterError('(run "ralph-mcp --help" for the commands and options)')
-    .addHelpText("after", EXIT_HELP);
+    .addHelpText("after", EXIT_HELP)
+    // Before the commands are added: they inherit it, so no command calls process.exit itself.
+    .exitOverride();
   registerStdioServer(program);
   for (const register of COMMANDS) register(program);
   return program;
@@ -44,7 +46,7 @@ function fail(message: string, code: number): void {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const program = buildProgram().exitOverride();
+  const program = buildProgram();
   try {
     await program.parseAsync(argv);
   } catch (error) {

@@ -7,8 +7,11 @@ import { registerAdd } from "./add.js";
 import { registerClearCompleted } from "./clear-completed.js";
 import { registerComplete } from "./complete.js";
 import { registerDashboardCommand } from "./dashboard.js";
+import { registerDelete } from "./delete.js";
+import { registerEdit } from "./edit.js";
 import { registerExport } from "./export.js";
 import { registerFail } from "./fail.js";
+import { registerImport } from "./import.js";
 import { registerInstallCommand } from "./install.js";
 import { registerList } from "./list.js";
 import { registerReset } from "./reset.js";
@@ -24,12 +27,15 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerList,
   registerShow,
   registerStats,
+  registerEdit,
   registerComplete,
   registerFail,
   registerRetry,
   registerReset,
+  registerDelete,
   registerClearCompleted,
   registerExport,
+  registerImport,
   registerRunCommand,
   registerRuns,
   registerServeCommand,

@@ -29,7 +29,12 @@ export function registerList(program: Command): void {
     .option("--cursor <cursor>", "continue after a previous page (its last line names it)");
   jsonOption(command, "the page ({tasks, total, nextCursor})").action(async (opts) => {
     await withExistingStore(program, async (store) => {
-      const page = await store.list({ status: opts.status, limit: opts.limit, cursor: opts.cursor, order: "queue" });
+      const page = await store.list({
+        status: opts.status,
+        limit: opts.limit,
+        cursor: opts.cursor,
+        order: "queue",
+      });
       if (opts.json) return printJson(page);
       if (page.total === 0) {
         out(
