@@ -9,7 +9,7 @@ import type { Run, StopCode } from "../domain/run.js";
 import { OrchestratorBuilder } from "../orchestrator/builder.js";
 
 import { ConfigError, type ConfigOverrides, loadOrchestratorOptions } from "../orchestrator/config.js";
-import { runLiveLine, runSummaryLines } from "../orchestrator/format.js";
+import { progressLine, runLiveLine, runSummaryLines } from "../orchestrator/format.js";
 import type { RunProgress } from "../orchestrator/types.js";
 import { withStore } from "./context.js";
 
@@ -92,7 +92,7 @@ const LOGGED = new Set([
 class ProgressView {
   private live = false;
   /** The run as last reported, and when: the live line's clock ticks every second between events. */
-  private last: { run: RunProgress["run"]; at: number } | null = null;
+  private last: { run: RunProgress["run"]; workers: RunProgress["workers"]; at: number } | null = null;
   private ticker: NodeJS.Timeout | null = null;
   constructor(
     private readonly stream: NodeJS.WriteStream,
@@ -115,9 +115,10 @@ class ProgressView {
 
   update(event: RunProgress): void {
     if (this.quiet) return;
-    if (LOGGED.has(event.kind)) this.line(event.message);
+    const parallel = Number(event.run.settings.parallel ?? 1);
+    if (LOGGED.has(event.kind)) this.line(progressLine(event, parallel));
     if (!this.tty || event.kind === "stopped") return;
-    this.last = { run: event.run, at: Date.now() };
+    this.last = { run: event.run, workers: event.workers, at: Date.now() };
     this.ticker ??= setInterval(() => this.render(), 1000).unref();
     this.render();
   }
@@ -125,9 +126,9 @@ class ProgressView {
   /** The live line, its elapsed time moved on by the time since the last event. */
   private render(): void {
     if (!this.last) return;
-    const { run, at } = this.last;
+    const { run, workers, at } = this.last;
     const seconds = run.stats.elapsed_seconds + (Date.now() - at) / 1000;
-    const text = runLiveLine({ ...run, stats: { ...run.stats, elapsed_seconds: seconds } });
+    const text = runLiveLine({ ...run, stats: { ...run.stats, elapsed_seconds: seconds } }, workers);
     const width = this.stream.columns ?? 100;
     this.stream.write(`\r\x1b[2K${text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text}`);
     this.live = true;
@@ -146,6 +147,11 @@ export function registerRunCommand(program: Command): void {
     .command("run")
     .description("Work through the queue: execute each task, verify it, retry with feedback, stop safely")
     .option("-n, --max-tasks <n>", "most tasks to take on (default 10)", number("max-tasks", true))
+    .option(
+      "-p, --parallel <n>",
+      "tasks worked at once, one agent each (default 1: RALPH_PARALLEL)",
+      number("parallel", true),
+    )
     .option("--config <file>", "JSON settings file (default: RALPH_CONFIG)")
     .option("--executor <kind>", "anthropic or command (default: RALPH_EXECUTOR)")
     .option("--verifier <kind>", "anthropic, command or none (default: RALPH_VERIFIER)")
@@ -160,6 +166,7 @@ export function registerRunCommand(program: Command): void {
         verifier: opts.verifier,
         model: opts.model,
         maxTasks: opts.maxTasks,
+        parallel: opts.parallel,
         ...(opts.maxCost !== undefined ? { breaker: { maxCostUsd: opts.maxCost } } : {}),
       };
       let options: ReturnType<typeof loadOrchestratorOptions>;

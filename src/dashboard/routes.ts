@@ -34,6 +34,11 @@ export interface DashboardOptions {
   hub: ChangeHub;
   runs?: RunRegistry | undefined;
   runPollMs?: number | undefined;
+  /**
+   * The server takes OAuth access tokens and has no static token: a browser has no way to sign in,
+   * so the board stays closed (never open to whoever reaches a non-loopback address).
+   */
+  oauthOnly?: boolean | undefined;
 }
 
 const PAGE_HEADERS = {
@@ -41,7 +46,8 @@ const PAGE_HEADERS = {
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
+  // Not no-referrer: with it Chromium sends "Origin: null" on the sign-in form, which the doors refuse.
+  "referrer-policy": "same-origin",
   "cache-control": "no-store",
 };
 const MAX_BODY = 256 * 1024;
@@ -106,6 +112,12 @@ export class Dashboard {
       res.writeHead(303, { location: "/", "set-cookie": DashboardAuth.cookie(null, secure(req)) });
       res.end();
       return;
+    }
+    if (this.options.oauthOnly) {
+      const message =
+        "The board needs RALPH_HTTP_TOKEN: this server takes OAuth tokens for /mcp, and a browser cannot sign in with those. " +
+        "Set RALPH_HTTP_TOKEN as well, or run `ralph-mcp dashboard` on this machine.";
+      return json(res, 403, { ok: false, message });
     }
     if (!this.auth.allows(req)) {
       if (path === "/") return html(res, 401, signInPage());

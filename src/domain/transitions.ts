@@ -1,7 +1,9 @@
 /**
  * Task transitions as pure functions: (task, input, now) → the next task, or a typed error that
  * names the task, its current status and what to do instead. The stores call these inside their
- * write transactions, so the rules live here once.
+ * write transactions, so the rules live here once; which task a claim takes, and what a claim and
+ * a completion write (which PostgreSQL's one-statement hot path also builds its SQL from), are in
+ * claim.ts. test/store/contract.ts holds every store to these functions field by field.
  *
  *   add            → pending
  *   start / claim  pending → in_progress            attempts + 1, lease taken
@@ -13,6 +15,7 @@
  *   lease expiry   in_progress → pending, or failed when its attempts are spent
  *   reset          any → pending, attempts 0
  */
+import { applyWrites, CLAIM_WRITES, COMPLETE_WRITES } from "./claim.js";
 import { ConflictError, InvalidTransitionError, type TaskAction, ValidationError } from "./errors.js";
 import { type Feedback, type FeedbackSource, LIMITS, type Task, type TaskStatus } from "./task.js";
 import type { TaskPatch, ValidNewTask } from "./validate.js";
@@ -155,18 +158,11 @@ export function startTask(task: Task, input: StartInput): Task {
       { kind: "attempts_spent", id: task.id, max_attempts: task.max_attempts },
     );
   }
-  return {
-    ...task,
-    status: "in_progress",
-    attempts: task.attempts + 1,
-    started_at: iso(input.now),
-    updated_at: iso(input.now),
-    lease_expires_at: iso(input.now + input.leaseMs),
-    claimed_by: input.workerId,
-    result: null,
-    failure_reason: null,
-    completed_at: null,
-  };
+  return applyWrites(task, CLAIM_WRITES, {
+    now: input.now,
+    leaseMs: input.leaseMs,
+    workerId: input.workerId,
+  });
 }
 
 export interface FinishInput {
@@ -183,16 +179,7 @@ export interface FinishInput {
 export function completeTask(task: Task, result: string, input: FinishInput): Task {
   assertHolder(task, input);
   assertAllowed(task, "complete");
-  return {
-    ...task,
-    status: "completed",
-    result,
-    failure_reason: null,
-    completed_at: iso(input.now),
-    updated_at: iso(input.now),
-    lease_expires_at: null,
-    claimed_by: null,
-  };
+  return applyWrites(task, COMPLETE_WRITES, { now: input.now, result });
 }
 
 export function failTask(task: Task, reason: string, input: FinishInput): Task {

@@ -36,7 +36,10 @@ export interface RunParams extends StartOptions {
   limits?: Partial<BreakerLimits> | undefined;
 }
 
-export type LoopSettings = Pick<OrchestratorOptions, "maxTasks" | "leaseMs" | "heartbeatMs" | "staleRunMs">;
+export type LoopSettings = Pick<
+  OrchestratorOptions,
+  "maxTasks" | "parallel" | "leaseMs" | "heartbeatMs" | "staleRunMs"
+>;
 
 export class Orchestrator {
   constructor(private readonly parts: Omit<RunParts, "maxTasks"> & { maxTasks: number }) {}
@@ -68,6 +71,7 @@ export class OrchestratorBuilder {
   private clock: Clock = systemClock;
   private loop: LoopSettings = {
     maxTasks: DEFAULT_OPTIONS.maxTasks,
+    parallel: DEFAULT_OPTIONS.parallel,
     leaseMs: DEFAULT_OPTIONS.leaseMs,
     heartbeatMs: DEFAULT_OPTIONS.heartbeatMs,
     staleRunMs: DEFAULT_OPTIONS.staleRunMs,
@@ -119,6 +123,7 @@ export class OrchestratorBuilder {
   withLoopSettings(settings: Partial<LoopSettings>): this {
     this.loop = {
       maxTasks: settings.maxTasks ?? this.loop.maxTasks,
+      parallel: settings.parallel ?? this.loop.parallel,
       leaseMs: settings.leaseMs ?? this.loop.leaseMs,
       heartbeatMs: settings.heartbeatMs ?? this.loop.heartbeatMs,
       staleRunMs: settings.staleRunMs ?? this.loop.staleRunMs,

@@ -5,7 +5,7 @@
  * setting, where it came from, and what is allowed.
  *
  * Environment: RALPH_EXECUTOR, RALPH_EXECUTOR_COMMAND, RALPH_VERIFIER, RALPH_VERIFIER_COMMAND,
- * RALPH_MODEL, ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, RALPH_MAX_ACTIVE_RUNS, RALPH_CONFIG.
+ * RALPH_MODEL, ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, RALPH_MAX_ACTIVE_RUNS, RALPH_PARALLEL, RALPH_CONFIG.
  * File: any key of OrchestratorOptions (camelCase), `breaker` and `prices` partly, e.g.
  *   { "verifier": "command", "verifierCommand": "npm test", "breaker": { "maxCostUsd": 2 },
  *     "prices": { "claude-sonnet-5": { "input": 3, "output": 15 } } }
@@ -84,6 +84,7 @@ export const configFileSchema = z
     }),
     killGraceMs: ms("killGraceMs"),
     maxTasks: positive("maxTasks"),
+    parallel: positive("parallel").max(64, { error: "parallel must be at most 64" }),
     maxActiveRuns: positive("maxActiveRuns"),
     leaseMs: ms("leaseMs", 1000),
     heartbeatMs: ms("heartbeatMs", 10),
@@ -148,16 +149,18 @@ const ENV_SETTINGS = {
   ANTHROPIC_API_KEY: "apiKey",
   ANTHROPIC_BASE_URL: "baseURL",
   RALPH_MAX_ACTIVE_RUNS: "maxActiveRuns",
+  RALPH_PARALLEL: "parallel",
 } as const;
 
 /** Settings whose environment variable holds a whole number. */
-const NUMERIC_ENV = new Set<string>(["maxActiveRuns"]);
+const NUMERIC_ENV = new Set<string>(["maxActiveRuns", "parallel"]);
 
 const ENV_HINT: Record<string, string> = {
   RALPH_EXECUTOR: "anthropic, command or sampling",
   RALPH_VERIFIER: "anthropic, command or none",
   ANTHROPIC_BASE_URL: "a URL such as https://api.anthropic.com",
   RALPH_MAX_ACTIVE_RUNS: "a whole number ≥ 1",
+  RALPH_PARALLEL: "a whole number from 1 to 64",
 };
 
 function fromEnv(env: NodeJS.ProcessEnv): ConfigFile {

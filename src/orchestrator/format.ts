@@ -3,6 +3,7 @@
  * run_orchestrator tool and the progress events all word a run the same way.
  */
 import { isFinalRunStatus, type Run } from "../domain/run.js";
+import type { WorkerState } from "./workers.js";
 
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
@@ -80,11 +81,22 @@ export function runSummaryLines(run: Run): string[] {
   ];
 }
 
-/** The live line of a terminal: counts so far and what the run is doing. */
-export function runLiveLine(run: Run): string {
+/**
+ * The live line of a terminal: counts so far and what the run is doing — with several workers,
+ * each one's task and phase ("w1 task-003 executing · w2 task-004 verifying").
+ */
+export function runLiveLine(run: Run, workers: readonly WorkerState[] = []): string {
   const s = run.stats;
   const head = `[${run.id} ${elapsed(run)}] ${s.completed} done · ${s.retried} retried · ${s.failed} failed${reportsTokens(run) ? ` · ${usd(s.cost_usd)}` : ""}`;
+  if (workers.length > 1) {
+    return `${head} — ${workers.map((w) => `w${w.worker} ${w.task_id} ${w.phase}`).join(" · ")}`;
+  }
   const c = run.current;
   const doing = c?.task_id ? ` — ${c.task_id} attempt ${c.attempt}: ${c.phase}` : c ? " — cooling down" : "";
   return `${head}${doing}`;
+}
+
+/** A progress event's line; with several workers it names the worker ("w2 task-004 attempt 1: …"). */
+export function progressLine(event: { message: string; worker: number | null }, parallel: number): string {
+  return parallel > 1 && event.worker !== null ? `w${event.worker} ${event.message}` : event.message;
 }

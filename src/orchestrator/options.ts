@@ -95,6 +95,11 @@ export interface OrchestratorOptions {
   /** Most distinct tasks one run takes on (`--max-tasks`, `max_tasks`). Default 10. */
   maxTasks: number;
   /**
+   * How many tasks one run works at once (`--parallel`, RALPH_PARALLEL), each by its own agent
+   * process, with one breaker and one budget for the run. Default 1.
+   */
+  parallel: number;
+  /**
    * Most runs one server process works at once from run_orchestrator calls
    * (RALPH_MAX_ACTIVE_RUNS); a call beyond it is refused, naming the run that is working. Default 1.
    */
@@ -161,6 +166,7 @@ export const DEFAULT_OPTIONS: OrchestratorOptions = {
   maxOutputChars: LIMITS.resultChars,
   killGraceMs: 2000,
   maxTasks: 10,
+  parallel: 1,
   maxActiveRuns: 1,
   leaseMs: 5 * 60 * 1000,
   heartbeatMs: 5000,

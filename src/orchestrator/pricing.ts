@@ -1,5 +1,5 @@
 /** What tokens cost: tokens × the price table (USD per million tokens), longest model prefix first. */
-import type { TokenUsage } from "../domain/run.js";
+import type { RunStats, TokenUsage } from "../domain/run.js";
 import { log } from "../log.js";
 import type { Price, PriceTable } from "./options.js";
 
@@ -32,4 +32,18 @@ export function costOf(table: PriceTable, model: string | null | undefined, toke
 
 export function addTokens(a: TokenUsage, b: TokenUsage | undefined): TokenUsage {
   return b ? { input: a.input + b.input, output: a.output + b.output } : a;
+}
+
+/** Count tokens and their cost into a run's stats; returns the cost in USD. */
+export function spend(
+  stats: Pick<RunStats, "tokens" | "cost_usd">,
+  prices: PriceTable,
+  tokens: TokenUsage | undefined,
+  model: string | undefined,
+): number {
+  if (!tokens) return 0;
+  stats.tokens = addTokens(stats.tokens, tokens);
+  const cost = costOf(prices, model, tokens);
+  stats.cost_usd = Math.round((stats.cost_usd + cost) * 1e6) / 1e6;
+  return cost;
 }

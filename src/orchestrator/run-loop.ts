@@ -20,24 +20,15 @@ import { log } from "../log.js";
 import type { TaskStore } from "../store/types.js";
 import { executeAndVerify } from "./attempt.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
+import { claimFor, dispatch } from "./dispatch.js";
 import { formatDuration, oneLine } from "./format.js";
-import { applyOutcome, held, isConflict } from "./outcome.js";
-import { addTokens, costOf } from "./pricing.js";
+import { applyOutcome } from "./outcome.js";
+import { spend } from "./pricing.js";
+import { ProgressFeed, startRunTimers, workingMessage } from "./progress.js";
 import { createRunRecord, RunRecorder } from "./run-record.js";
-import { abortedStop, maxTasksStop, queueEmptyStop, type Stop, statusFor } from "./stop.js";
-import type {
-  ProgressKind,
-  ProgressListener,
-  RunHandle,
-  RunParts,
-  RunProgress,
-  StartOptions,
-  TokenUsage,
-} from "./types.js";
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+import { abortedStop, type Stop, statusFor } from "./stop.js";
+import type { ProgressKind, ProgressListener, RunHandle, RunParts, StartOptions } from "./types.js";
+import { WorkerSlots } from "./workers.js";
 
 /** Create the run's record and start its loop in the background. */
 export async function startRun(parts: RunParts, options: StartOptions = {}): Promise<RunHandle> {
@@ -51,6 +42,7 @@ export async function startRun(parts: RunParts, options: StartOptions = {}): Pro
         model: parts.executor.model ?? null,
         verifier_model: parts.verifier.model ?? null,
         limits: parts.limits,
+        parallel: parts.parallel,
         ...parts.settings,
       },
     },
@@ -71,18 +63,22 @@ class ActiveRun implements RunHandle {
   private readonly breaker: CircuitBreaker;
   private readonly recorder: RunRecorder;
   private readonly controller = new AbortController();
-  private readonly listeners = new Set<ProgressListener>();
+  private readonly feed = new ProgressFeed();
   private readonly processed = new Set<string>();
+  /** The worker each task under way is in, for its events. */
+  private readonly slotOf = new Map<string, number>();
   private readonly startedAt: number;
   private stats: RunStats = emptyRunStats();
-  private current: RunCurrent | null = null;
+  /** The breaker's cooldown, while the run waits it out. */
+  private cooldown: RunCurrent | null = null;
+  private readonly workers: WorkerSlots;
+  /** A store failure in a worker: it ends the run. */
+  private failure: { error: unknown } | null = null;
   private status: RunStatus = "running";
   private stop: Stop | null = null;
   private finishedAt: string | null = null;
-  private seq = 0;
-  private heartbeat: NodeJS.Timeout | null = null;
-  private readonly deadline = new AbortController();
-  private releasedTask: string | null = null;
+  private stopTimers: () => void = () => {};
+  private readonly releasedTasks: string[] = [];
   private resolveDone!: (run: Run) => void;
 
   constructor(
@@ -94,6 +90,7 @@ class ActiveRun implements RunHandle {
     this.store = parts.store;
     this.startedAt = parts.clock.now();
     this.breaker = new CircuitBreaker(parts.limits, parts.clock);
+    this.workers = new WorkerSlots(Math.max(1, parts.parallel));
     this.recorder = new RunRecorder(parts.store.runs, record.id, {
       onCancelRequested: () => this.cancel("Cancelled by a request from another process"),
       onEndedElsewhere: (why) => {
@@ -115,10 +112,20 @@ class ActiveRun implements RunHandle {
       stop_code: this.stop?.code ?? null,
       stop_reason: this.stop?.reason ?? null,
       stats: { ...this.stats, tokens: { ...this.stats.tokens } },
-      current: this.current ? { ...this.current } : null,
+      current: this.current(),
       updated_at: new Date().toISOString(),
       finished_at: this.finishedAt,
     };
+  }
+
+  /** What the run is doing: its first busy worker, or its cooldown. */
+  private current(): RunCurrent | null {
+    const first = this.workers.states()[0];
+    if (first) {
+      const { worker: _, ...current } = first;
+      return current;
+    }
+    return this.cooldown ? { ...this.cooldown } : null;
   }
 
   cancel(reason = "Cancelled"): void {
@@ -126,8 +133,7 @@ class ActiveRun implements RunHandle {
   }
 
   onProgress(listener: ProgressListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.feed.on(listener);
   }
 
   begin(signal: AbortSignal | undefined): void {
@@ -156,87 +162,88 @@ class ActiveRun implements RunHandle {
       stop = await this.work();
     } catch (error) {
       log.error({ err: error, run: this.id }, "run stopped by an error");
-      stop = { code: "error", reason: `Stopped by an error: ${errorMessage(error)}` };
+      const message = error instanceof Error ? error.message : String(error);
+      stop = { code: "error", reason: `Stopped by an error: ${message}` };
     }
     return this.finish(stop);
   }
 
-  private async work(): Promise<Stop> {
-    for (;;) {
-      if (this.controller.signal.aborted) return this.abortStop();
-      const decision = this.breaker.check();
-      if (decision.kind === "stop") return decision;
-      if (decision.kind === "wait") {
-        const waitMs = Math.max(0, decision.until - this.parts.clock.now());
-        this.current = { task_id: null, attempt: null, phase: "cooldown", since: new Date().toISOString() };
-        this.emit(
-          "cooldown",
-          `Circuit breaker open: ${decision.reason} One trial execution in ${formatDuration(waitMs)}.`,
-        );
-        try {
-          await this.parts.clock.sleep(waitMs, this.controller.signal);
-        } catch {
-          // Cancelled while waiting: the next turn stops.
-        }
-        this.current = null;
-        continue;
-      }
-      const claimed = await this.claim();
-      if ("code" in claimed) return claimed;
-      await this.attempt(claimed);
+  private work(): Promise<Stop> {
+    return dispatch({
+      workers: this.workers,
+      breaker: this.breaker,
+      maxIterations: this.parts.limits.maxIterations,
+      signal: this.controller.signal,
+      failure: () => this.failure,
+      aborted: () => this.abortStop(),
+      cooldown: (until, reason) => this.waitCooldown(until, reason),
+      claim: () =>
+        claimFor({
+          store: this.store,
+          workerId: this.workerId,
+          leaseMs: this.parts.leaseMs,
+          maxTasks: this.parts.maxTasks,
+          processed: this.processed,
+          signal: this.controller.signal,
+          aborted: () => this.abortStop(),
+        }),
+      start: (task) => this.startAttempt(task),
+    });
+  }
+
+  private async waitCooldown(until: number, reason: string): Promise<void> {
+    const waitMs = Math.max(0, until - this.parts.clock.now());
+    this.cooldown = { task_id: null, attempt: null, phase: "cooldown", since: new Date().toISOString() };
+    this.emit(
+      "cooldown",
+      `Circuit breaker open: ${reason} One trial execution in ${formatDuration(waitMs)}.`,
+    );
+    try {
+      await this.parts.clock.sleep(waitMs, this.controller.signal);
+    } catch {
+      // Cancelled while waiting: the next turn stops.
     }
+    this.cooldown = null;
   }
 
   private abortStop(): Stop {
-    return abortedStop(this.controller.signal.reason as Stop, this.releasedTask);
+    return abortedStop(this.controller.signal.reason as Stop, this.releasedTasks);
   }
 
   private abort(stop: Stop): void {
     if (!this.controller.signal.aborted && this.status === "running") this.controller.abort(stop);
   }
 
-  /** The next task, or why there is none for this run. */
-  private async claim(): Promise<Task | Stop> {
-    const { maxTasks, leaseMs } = this.parts;
-    const atCap = this.processed.size >= maxTasks;
-    const capStop = maxTasksStop(maxTasks);
-    if (atCap) {
-      // Past the cap the run only goes on with tasks it already took on (their retries).
-      const next = await this.store.peekNext();
-      if (!next || !this.processed.has(next.id)) return capStop;
-    }
-    const task = await this.store.claimNext({ workerId: this.workerId, leaseMs });
-    if (!task) return this.queueEmpty();
-    if (this.controller.signal.aborted || (atCap && !this.processed.has(task.id))) {
-      try {
-        await this.store.release(task.id, held(this.workerId));
-      } catch (error) {
-        if (!isConflict(error)) throw error;
-        // Someone decided about it in the meantime: it is not ours to give back.
-      }
-      return this.controller.signal.aborted ? this.abortStop() : capStop;
-    }
-    return task;
-  }
-
-  private async queueEmpty(): Promise<Stop> {
-    return queueEmptyStop(await this.store.stats());
-  }
-
-  /** One attempt at a claimed task (execute and verify), then its outcome applied. */
-  private async attempt(task: Task): Promise<void> {
-    const { executor, verifier, clock } = this.parts;
+  /** Start an attempt at a claimed task in a free worker. */
+  private startAttempt(task: Task): void {
     const attempt = task.attempts;
     this.processed.add(task.id);
     this.stats.processed = this.processed.size;
     this.stats.executions += 1;
-    this.current = { task_id: task.id, attempt, phase: "executing", since: new Date().toISOString() };
+    const slot = this.workers.free() as number;
+    this.slotOf.set(task.id, slot);
+    const state = { task_id: task.id, attempt, phase: "executing" as const, since: new Date().toISOString() };
+    this.workers.start(slot, state, () =>
+      this.attempt(task, slot)
+        .catch((error: unknown) => {
+          this.failure ??= { error };
+          const message = error instanceof Error ? error.message : String(error);
+          this.abort({ code: "error", reason: `Stopped by an error: ${message}` });
+        })
+        .finally(() => this.slotOf.delete(task.id)),
+    );
     this.emit(
       "claimed",
       `${task.id} attempt ${attempt}/${task.max_attempts}: executing — ${oneLine(task.description, 60)}`,
       task.id,
       attempt,
     );
+  }
+
+  /** One attempt (execute and verify), then its outcome applied. */
+  private async attempt(task: Task, slot: number): Promise<void> {
+    const { executor, verifier, clock } = this.parts;
+    const attempt = task.attempts;
     const outcome = await executeAndVerify(task, {
       executor,
       verifier,
@@ -247,7 +254,7 @@ class ActiveRun implements RunHandle {
       now: () => clock.now(),
       runSignal: this.controller.signal,
       onVerifying: () => {
-        if (this.current) this.current = { ...this.current, phase: "verifying" };
+        this.workers.update(slot, { phase: "verifying" });
         this.emit(
           "verifying",
           `${task.id} attempt ${attempt}: verifying (${verifier.kind})`,
@@ -255,9 +262,9 @@ class ActiveRun implements RunHandle {
           attempt,
         );
       },
-      spend: (tokens, model) => this.count(tokens, model),
+      spend: (tokens, model) => spend(this.stats, this.parts.prices, tokens, model),
     });
-    this.current = null;
+    this.workers.idle(slot);
     await applyOutcome(task, outcome, {
       store: this.store,
       workerId: this.workerId,
@@ -266,47 +273,31 @@ class ActiveRun implements RunHandle {
       stats: this.stats,
       emit: (kind, message, taskId, n) => this.emit(kind, message, taskId, n),
       released: (taskId) => {
-        this.releasedTask = taskId;
+        this.releasedTasks.push(taskId);
       },
     });
-  }
-
-  /** Add tokens and their cost to the stats; returns the cost. */
-  private count(tokens: TokenUsage | undefined, model: string | undefined): number {
-    if (!tokens) return 0;
-    this.stats.tokens = addTokens(this.stats.tokens, tokens);
-    const cost = costOf(this.parts.prices, model, tokens);
-    this.stats.cost_usd = Math.round((this.stats.cost_usd + cost) * 1e6) / 1e6;
-    return cost;
   }
 
   // ------------------------------------------------------------ timers, progress, persistence
 
   private startTimers(): void {
-    const { clock, heartbeatMs } = this.parts;
-    this.heartbeat = setInterval(() => {
-      if (this.current?.task_id) {
-        const c = this.current;
-        const since = formatDuration(Math.max(0, Date.now() - Date.parse(c.since)));
-        this.emit(
-          "working",
-          `${c.task_id} attempt ${c.attempt}: ${c.phase} for ${since}`,
-          c.task_id,
-          c.attempt,
-        );
-      } else {
-        this.persist();
-      }
-    }, heartbeatMs);
-    // The wall-clock limit also stops an execution still going when it arrives.
-    clock.sleep(this.breaker.remainingMs(), this.deadline.signal).then(
-      () =>
+    this.stopTimers = startRunTimers({
+      heartbeatMs: this.parts.heartbeatMs,
+      clock: this.parts.clock,
+      remainingMs: this.breaker.remainingMs(),
+      onHeartbeat: () => {
+        const busy = this.workers.states();
+        const first = busy[0];
+        if (first) this.emit("working", workingMessage(busy), first.task_id, first.attempt);
+        else this.persist();
+      },
+      // The wall-clock limit also stops the executions still going when it arrives.
+      onDeadline: () =>
         this.abort({
           code: "wall_clock",
           reason: `Reached the wall-clock limit of ${formatDuration(this.parts.limits.maxWallClockMs)} for one run`,
         }),
-      () => {},
-    );
+    });
   }
 
   private elapsed(): number {
@@ -321,23 +312,15 @@ class ActiveRun implements RunHandle {
   ): void {
     // Once the run has ended its stats are final: the last event carries exactly what finish() saved.
     if (this.status === "running") this.stats.elapsed_seconds = this.elapsed();
-    this.seq += 1;
-    const event: RunProgress = {
-      seq: this.seq,
+    this.feed.send({
       kind,
       message,
       task_id: taskId,
       attempt,
+      worker: taskId === null ? null : (this.slotOf.get(taskId) ?? null),
       run: this.snapshot(),
-    };
-    log.debug({ run: this.id, kind, task: taskId }, message);
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        log.warn({ err: error }, "a progress listener failed");
-      }
-    }
+      workers: this.workers.states(),
+    });
     if (kind !== "stopped") this.persist();
   }
 
@@ -345,16 +328,18 @@ class ActiveRun implements RunHandle {
   private persist(): void {
     if (this.status !== "running") return;
     this.stats.elapsed_seconds = this.elapsed();
-    this.recorder.save({ stats: { ...this.stats, tokens: { ...this.stats.tokens } }, current: this.current });
+    this.recorder.save({
+      stats: { ...this.stats, tokens: { ...this.stats.tokens } },
+      current: this.current(),
+    });
   }
 
   private async finish(stop: Stop): Promise<Run> {
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    this.deadline.abort();
+    this.stopTimers();
     this.stop = stop;
     this.stats.stop_reason = stop.reason;
     this.stats.elapsed_seconds = this.elapsed();
-    this.current = null;
+    this.cooldown = null;
     this.status = statusFor(stop.code);
     this.finishedAt = new Date().toISOString();
     const snapshot = this.snapshot();
@@ -370,7 +355,7 @@ class ActiveRun implements RunHandle {
       snapshot,
     );
     this.emit("stopped", `${this.id} ${final.status}: ${stop.reason}`);
-    this.listeners.clear();
+    this.feed.clear();
     return final;
   }
 }

@@ -23,9 +23,10 @@ export function statusFor(code: StopCode): RunStatus {
 }
 
 /** The stop an aborted run ends with: its reason as a sentence, naming the task it put back. */
-export function abortedStop(stop: Stop, releasedTask: string | null): Stop {
+export function abortedStop(stop: Stop, releasedTasks: readonly string[]): Stop {
   const reason = /[.!?]$/.test(stop.reason) ? stop.reason : `${stop.reason}.`;
-  const putBack = releasedTask ? ` ${releasedTask} was put back in line.` : "";
+  const n = releasedTasks.length;
+  const putBack = n > 0 ? ` ${releasedTasks.join(", ")} ${n === 1 ? "was" : "were"} put back in line.` : "";
   return { code: stop.code, reason: reason + putBack };
 }
 

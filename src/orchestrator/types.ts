@@ -10,6 +10,7 @@ import type { Run, TokenUsage } from "../domain/run.js";
 import type { Task } from "../domain/task.js";
 import type { TaskStore } from "../store/types.js";
 import type { BreakerLimits, PriceTable } from "./options.js";
+import type { WorkerState } from "./workers.js";
 
 export type { TokenUsage };
 
@@ -120,8 +121,12 @@ export interface RunProgress {
   message: string;
   task_id: string | null;
   attempt: number | null;
+  /** The worker (1 … parallel) the event is about, when it is about one. */
+  worker: number | null;
   /** The run as it is now (status, stats, current task). */
   run: Run;
+  /** What each busy worker is doing, by worker. */
+  workers: WorkerState[];
 }
 
 export type ProgressListener = (event: RunProgress) => void;
@@ -153,6 +158,8 @@ export interface RunParts {
   prices: PriceTable;
   clock: Clock;
   maxTasks: number;
+  /** How many tasks the run works at once (1 … ); one breaker and budget for all of them. */
+  parallel: number;
   leaseMs: number;
   heartbeatMs: number;
   staleRunMs: number;

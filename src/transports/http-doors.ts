@@ -8,8 +8,9 @@
  * 3. Bearer token, when RALPH_HTTP_TOKEN is set: compared in constant time (both sides hashed
  *    first, so neither the length nor a prefix of the token leaks through timing).
  *
- * Strangers at doors 1 and 2 get 403, at door 3 401. A non-loopback bind without a token is
- * refused before anything listens (`assertBindable`).
+ * Strangers at doors 1 and 2 get 403, at door 3 401. With OAuth (RALPH_OAUTH_ISSUER), door 3 is
+ * the resource server of oauth/resource-server.ts, which also accepts the static token. A
+ * non-loopback bind with neither is refused before anything listens (`assertBindable`).
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { isIP } from "node:net";
@@ -88,18 +89,19 @@ export function defaultAllowedOrigins(extra: readonly string[] = []): string[] {
   return [...new Set<string>([...LOOPBACK_NAMES, ...extra.map(asOriginEntry)])];
 }
 
-/** Refuse to serve a queue to the network without a token. */
-export function assertBindable(host: string, token: string | undefined): void {
-  if (isLoopback(host) || (token !== undefined && token !== "")) return;
+/** Refuse to serve a queue to the network without a token: the static one, or OAuth (`oauth`). */
+export function assertBindable(host: string, token: string | undefined, oauth = false): void {
+  if (isLoopback(host) || oauth || (token !== undefined && token !== "")) return;
   throw new ValidationError(
     `Refusing to listen on ${host} without a token: anyone who can reach that address could read and change the queue. ` +
       "Set RALPH_HTTP_TOKEN in the server's environment (for example RALPH_HTTP_TOKEN=$(openssl rand -hex 32)) " +
-      "and give clients the header `Authorization: Bearer <token>`, or bind a loopback address (--host 127.0.0.1).",
+      "and give clients the header `Authorization: Bearer <token>`, or have an OAuth authorization server issue tokens " +
+      "(RALPH_OAUTH_ISSUER and RALPH_PUBLIC_URL), or bind a loopback address (--host 127.0.0.1).",
   );
 }
 
 export interface Refusal {
-  status: 401 | 403;
+  status: 400 | 401 | 403;
   message: string;
   headers?: Record<string, string>;
 }
@@ -109,6 +111,10 @@ export interface DoorOptions {
   allowedOrigins: readonly string[];
   token?: string | undefined;
 }
+
+/** RFC 9110 Host: a name, an IPv4 address or a bracketed IPv6 address, then an optional port. */
+const HOST_SYNTAX =
+  /^(?:[A-Za-z0-9._~!$&'()*+,;=%-]+|\[[0-9A-Fa-f:.]+(?:%25[A-Za-z0-9._~-]+)?\])(?::\d{0,5})?$/;
 
 export class Doors {
   private readonly hosts: string[];
@@ -127,6 +133,14 @@ export class Doors {
 
   /** Doors 1 and 2: whether the Host and Origin headers are ours. */
   checkHostAndOrigin(host: string | undefined, origin: string | undefined): Refusal | null {
+    if (host !== undefined && !HOST_SYNTAX.test(host)) {
+      // Userinfo (`evil.example@127.0.0.1`), a path or spaces: the SDK's check reads past them to
+      // the address after them, and the request URL built from them is refused later with a 500.
+      return {
+        status: 400,
+        message: `Bad Request: the Host header must be a host name or address with an optional port, nothing else (got "${host.slice(0, 100)}").`,
+      };
+    }
     const h = validateHostHeader(host, this.hosts);
     if (!h.ok) {
       return {

@@ -3,6 +3,7 @@
  * protocol eras from the same createServer() factory as stdio, plus `/healthz`.
  *
  *   request ─▶ doors (Host, Origin → 403; bearer token → 401; body size → 413)
+ *           ─▶ with OAuth (oauth/): the access token → 401, a call beyond its scope → 403
  *           ─▶ isLegacyRequest?
  *                yes: LegacySessions — one sessionful transport and server instance per
  *                     2025-era session, fed by the process's ChangeHub (subscriptions, progress)
@@ -24,6 +25,7 @@ import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { toWebRequest } from "@modelcontextprotocol/node";
 import {
+  type AuthInfo,
   createMcpHandler,
   isJsonContentType,
   isLegacyRequest,
@@ -32,13 +34,10 @@ import {
 import { Dashboard } from "../dashboard/index.js";
 import { ValidationError } from "../domain/errors.js";
 import { log } from "../log.js";
-import { ChangeHub } from "../mcp/changes.js";
-import { startLeaseSweep } from "../mcp/lease-sweep.js";
 import { forwardRunsToNotifier } from "../mcp/run-updates.js";
 import { createServer } from "../mcp/server.js";
 import { forwardToNotifier } from "../mcp/subscriptions.js";
 import type { ToolRegistrar } from "../mcp/tools/index.js";
-import { RunRegistry } from "../orchestrator/registry.js";
 import type { TaskStore } from "../store/types.js";
 import {
   asHostname,
@@ -47,8 +46,13 @@ import {
   defaultAllowedHosts,
   defaultAllowedOrigins,
 } from "./http-doors.js";
+import { refuseBody, usableId } from "./jsonrpc-guard.js";
 import { jsonRpcError, LegacySessions, type Routed } from "./legacy-sessions.js";
 import { ListenRegistry, listenUris } from "./listen-registry.js";
+import { type OAuthOptions, oauthFromEnv, resolveOAuth } from "./oauth/config.js";
+import { ResourceServer } from "./oauth/resource-server.js";
+import { methodChallenge, requireScopesOnRegistration } from "./oauth/scopes.js";
+import { ServerRuntime, serveProcess } from "./runtime.js";
 
 export const MCP_PATH = "/mcp";
 export const HEALTH_PATH = "/healthz";
@@ -75,12 +79,16 @@ export interface HttpServerOptions {
   sessionIdleMs?: number | undefined;
   /** At most this many 2025-era sessions at once (default 500). */
   maxSessions?: number | undefined;
+  /** At most this many open 2026-07-28 listen streams at once (default 500); beyond it, 503. */
+  maxListens?: number | undefined;
   /** How long close() waits for requests in flight before cutting them off (default 10 s). */
   drainMs?: number | undefined;
   /** How long claims made through MCP last (default 15 minutes). */
   leaseMs?: number | undefined;
   /** More tools, registered after the queue tools (as for createServer). */
   extraTools?: readonly ToolRegistrar[] | undefined;
+  /** Be an OAuth 2.1 resource server for this issuer (RALPH_OAUTH_ISSUER; see oauth/config.ts). */
+  oauth?: OAuthOptions | undefined;
 }
 
 export interface RunningHttpServer {
@@ -126,19 +134,30 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const { store } = options;
   const host = options.host ?? DEFAULT_HTTP_HOST;
   const token = options.token === "" ? undefined : options.token;
-  assertBindable(host, token);
+  const oauthConfig = options.oauth ? resolveOAuth(options.oauth, host) : undefined;
+  assertBindable(host, token, oauthConfig !== undefined);
+  const oauth = oauthConfig ? new ResourceServer(oauthConfig, MCP_PATH) : undefined;
   const maxRequestBodySize = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const drainMs = options.drainMs ?? 10_000;
+  const maxListens = options.maxListens ?? 500;
   const doors = new Doors({
-    allowedHosts: defaultAllowedHosts(host, options.allowedHosts),
+    allowedHosts: defaultAllowedHosts(host, [
+      ...(options.allowedHosts ?? []),
+      ...(oauth?.publicHost ? [oauth.publicHost] : []),
+    ]),
     allowedOrigins: defaultAllowedOrigins(options.allowedOrigins),
     token,
   });
 
-  const hub = new ChangeHub(store);
-  const stopSweep = startLeaseSweep(store);
-  const runs = new RunRegistry({ store });
-  const base = { store, runs, leaseMs: options.leaseMs, extraTools: options.extraTools };
+  const runtime = new ServerRuntime(store);
+  const { hub, runs } = runtime;
+  const base = {
+    store,
+    runs,
+    leaseMs: options.leaseMs,
+    extraTools: options.extraTools,
+    ...(oauth ? { prepare: requireScopesOnRegistration } : {}),
+  };
   const onerror = (error: Error) => log.debug({ err: error }, "MCP over HTTP");
   const modern = createMcpHandler(({ era }) => createServer({ ...base, era }), {
     legacy: "reject",
@@ -160,10 +179,20 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const inFlight = new InFlight();
   let draining = false;
   // The board at / (src/dashboard): behind the same doors, fed by the same hub.
-  const dashboard = new Dashboard({ store, doors, hub, runs });
+  const dashboard = new Dashboard({
+    store,
+    doors,
+    hub,
+    runs,
+    oauthOnly: oauth !== undefined && !doors.requiresToken,
+  });
 
   /** Route one request that passed the doors; `markStream` says it is a notification stream, not work. */
-  async function route(request: Request, markStream: () => void): Promise<Routed> {
+  async function route(
+    request: Request,
+    markStream: () => void,
+    authInfo: AuthInfo | undefined,
+  ): Promise<Routed> {
     let parsedBody: unknown;
     if (request.method === "POST") {
       if (!isJsonContentType(request.headers.get("content-type"))) {
@@ -180,17 +209,38 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       } catch {
         return { response: jsonRpcError(400, -32700, "Parse error: the body is not valid JSON.") };
       }
+      const refusal = refuseBody(parsedBody);
+      if (refusal) return { response: Response.json(refusal, { status: 400 }) };
     } else if (request.method === "GET") {
       markStream();
     }
+    const challenge = oauth ? methodChallenge(parsedBody, authInfo) : undefined;
+    if (challenge) return { response: (oauth as ResourceServer).insufficientScope(challenge) };
     if (await isLegacyRequest(request, parsedBody, { maxRequestBodySize }))
-      return sessions.handle(request, parsedBody);
+      return sessions.handle(request, parsedBody, authInfo);
     const uris = listenUris(parsedBody);
-    if (uris === null) return { response: await modern.fetch(request, { parsedBody }) };
+    if (uris === null) return { response: await modern.fetch(request, { parsedBody, authInfo }) };
+    // Each open stream holds memory (~90 KB) until its own client ends it: bounded like sessions,
+    // and a newcomer is refused rather than ending someone else's stream.
+    if (listens.size >= maxListens) {
+      return {
+        response: Response.json(
+          {
+            jsonrpc: "2.0",
+            id: usableId(parsedBody),
+            error: {
+              code: -32000,
+              message: `Too many open listen streams (${maxListens}); try again later.`,
+            },
+          },
+          { status: 503, headers: { "retry-after": "5" } },
+        ),
+      };
+    }
     markStream();
     const forget = listens.add(uris);
     try {
-      return { response: await modern.fetch(request, { parsedBody }), done: forget };
+      return { response: await modern.fetch(request, { parsedBody, authInfo }), done: forget };
     } catch (error) {
       forget();
       throw error;
@@ -212,6 +262,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     };
     let routed: Routed | undefined;
     try {
+      let authInfo: AuthInfo | undefined;
+      if (oauth) {
+        const authorization = header(req, "authorization");
+        const staticToken = doors.requiresToken && doors.checkToken(authorization) === null;
+        const outcome = await oauth.authenticate(authorization, req.url ?? "/", staticToken);
+        if (outcome instanceof Response) {
+          await write(res, outcome, cors);
+          return;
+        }
+        authInfo = outcome;
+      }
       const abort = new AbortController();
       res.once("close", () => abort.abort());
       let request: Request;
@@ -225,7 +286,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         }
         throw error;
       }
-      routed = await route(request, markStream);
+      routed = await route(request, markStream, authInfo);
       await write(res, routed.response, cors);
     } catch (error) {
       log.warn({ err: error }, "HTTP request failed");
@@ -263,7 +324,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const origin = header(req, "origin");
     const refused = doors.checkHostAndOrigin(header(req, "host"), origin);
     if (refused) {
-      log.info({ host: req.headers.host, origin, path }, "refused a request from a stranger (403)");
+      log.info(
+        { host: req.headers.host, origin, path, status: refused.status },
+        "refused a request at the door",
+      );
       void write(res, jsonRpcError(refused.status, -32000, refused.message, refused.headers));
       return;
     }
@@ -276,6 +340,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       void serveHealth(req, res);
       return;
     }
+    if (oauth?.isMetadataPath(path ?? "")) {
+      void write(res, oauth.metadataResponse(req.method), cors);
+      return;
+    }
     if (path !== undefined && dashboard.handles(path)) {
       void dashboard.serve(req, res);
       return;
@@ -284,7 +352,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       void write(res, jsonRpcError(404, -32000, `Not found: the MCP endpoint is ${MCP_PATH}.`), cors);
       return;
     }
-    const unauthorized = doors.checkToken(header(req, "authorization"));
+    // With OAuth, serveMcp checks the token (the static one too).
+    const unauthorized = oauth ? null : doors.checkToken(header(req, "authorization"));
     if (unauthorized) {
       void write(
         res,
@@ -309,16 +378,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
   });
 
-  const stopServing = async () => {
-    stopForwarding();
-    stopRunForwarding();
-    await runs.close().catch((error) => log.warn({ err: error }, "stopping the runs"));
-    await sessions.closeAll();
-    await modern.close();
-    dashboard.close();
-    hub.close();
-    stopSweep();
-  };
+  const stopServing = () =>
+    runtime.close(async () => {
+      stopForwarding();
+      stopRunForwarding();
+      await sessions.closeAll();
+      await modern.close();
+      dashboard.close();
+    });
   let port: number;
   try {
     port = await listen(server, options.port ?? DEFAULT_HTTP_PORT, host);
@@ -328,6 +395,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   }
   const shownHost = host === "0.0.0.0" || host === "::" || host === "[::]" ? machineName() : host;
   const url = `http://${asHostname(shownHost)}:${port}${MCP_PATH}`;
+  oauth?.bindTo(`http://${asHostname(shownHost)}:${port}`);
+  oauth?.warmUp();
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
@@ -437,35 +506,23 @@ export interface HttpCommandOptions {
 export async function runHttpServer(options: HttpCommandOptions): Promise<void> {
   const token = process.env.RALPH_HTTP_TOKEN?.trim() || undefined;
   const host = options.host ?? DEFAULT_HTTP_HOST;
-  assertBindable(host, token); // before the store is opened: a refused start leaves nothing behind
+  const oauth = oauthFromEnv();
+  // Before the store is opened: a refused start leaves nothing behind.
+  if (oauth) resolveOAuth(oauth, host);
+  assertBindable(host, token, oauth !== undefined);
   const { openStore } = await import("../store/open.js");
   const store = await openStore(options.db);
-  process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled rejection"));
-  let running: RunningHttpServer;
-  try {
-    running = await startHttpServer({ ...options, store, host, token });
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
-  log.info(
-    { url: running.url, store: store.location, auth: token ? "bearer token" : "none (loopback only)" },
-    "ralph-mcp HTTP server listening",
-  );
-
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
+  await serveProcess(store, async () => {
+    const running = await startHttpServer({ ...options, store, host, token, oauth });
+    log.info(
+      { url: running.url, store: store.location, auth: describeAuth(token, oauth) },
+      "ralph-mcp HTTP server listening",
+    );
+    return running;
   });
-  log.info({ signal }, "stopping: no new requests; finishing those in flight");
-  const force = () => {
-    log.warn("second signal: exiting without waiting");
-    process.exit(1);
-  };
-  process.once("SIGTERM", force);
-  process.once("SIGINT", force);
-  await running.close();
-  await store.close().catch((error) => log.warn({ err: error }, "closing the store"));
-  log.info("stopped");
-  process.exit(0);
+}
+
+function describeAuth(token: string | undefined, oauth: OAuthOptions | undefined): string {
+  const kinds = [...(oauth ? [`OAuth (issuer ${oauth.issuer})`] : []), ...(token ? ["bearer token"] : [])];
+  return kinds.length > 0 ? kinds.join(" and ") : "none (loopback only)";
 }

@@ -1,14 +1,17 @@
 /**
- * Which resource URIs the open `subscriptions/listen` streams of an HTTP server asked for (the
- * 2026-07-28 era). The SDK's handler serves those streams and drops what nobody asked for, but
- * it cannot tell the server which URIs that is; the router records each listen request's filter
- * as it passes and forgets it when the stream ends, so queue changes are announced only for the
- * URIs someone watches, and a change to "any task" (a reset) reaches exactly the watched tasks.
- * The HTTP counterpart of ListenTap (stdio).
+ * Which resource URIs the open `subscriptions/listen` streams of a server asked for (the
+ * 2026-07-28 era). The SDK serves those streams and drops what nobody asked for, but it cannot
+ * tell the server which URIs that is; each transport records a listen request's filter as it
+ * passes and forgets it when the stream ends, so queue changes are announced only for the URIs
+ * someone watches, and a change to "any task" (a reset) reaches exactly the watched tasks.
+ * HTTP records each listen POST here (http.ts); stdio's ListenTap records the listen requests it
+ * sees on the wire.
  */
+import { Emitter } from "../emitter.js";
 
 export class ListenRegistry {
   private readonly listens = new Map<number, readonly string[]>();
+  private readonly listeners = new Emitter<void>();
   private next = 0;
 
   /** Every URI some open listen stream asked for. */
@@ -18,17 +21,34 @@ export class ListenRegistry {
     return uris;
   };
 
-  /** Record one open stream's URIs; returns the call that forgets them. */
+  /** Call `listener` whenever what `watched()` returns may have changed; returns the unsubscribe. */
+  readonly onChange = (listener: () => void): (() => void) => {
+    return this.listeners.on(listener);
+  };
+
+  /** Record one open stream's URIs; returns the call that forgets them (once). */
   add(uris: readonly string[]): () => void {
     const key = this.next++;
     this.listens.set(key, uris);
+    this.changed();
     return () => {
-      this.listens.delete(key);
+      if (this.listens.delete(key)) this.changed();
     };
+  }
+
+  /** Forget every stream (the connection closed). */
+  clear(): void {
+    if (this.listens.size === 0) return;
+    this.listens.clear();
+    this.changed();
   }
 
   get size(): number {
     return this.listens.size;
+  }
+
+  private changed(): void {
+    this.listeners.emit();
   }
 }
 

@@ -5,9 +5,9 @@
  * sees it, and the entry's router drops any `notifications/resources/updated` nobody asked for.
  * Left at that, a server must announce every URI a change may touch (one notification per
  * changed task, most of them dropped), and after a change to "any task" it cannot know which
- * task URIs to announce. This tap sits between the wire and the entry, reads the listen
- * requests (and their cancellations) as they pass, and tells the server the URIs that are
- * actually watched. It changes no message.
+ * task URIs to announce. This tap sits between the wire and the entry, records the listen
+ * requests (and forgets their cancellations) in a ListenRegistry as they pass, and so tells the
+ * server the URIs that are actually watched. It changes no message.
  */
 import type {
   JSONRPCMessage,
@@ -15,38 +15,22 @@ import type {
   Transport,
   TransportSendOptions,
 } from "@modelcontextprotocol/server";
+import { ListenRegistry, listenUris } from "./listen-registry.js";
 
 type RequestId = string | number;
 
 export class ListenTap implements Transport {
-  private readonly listens = new Map<RequestId, readonly string[]>();
-  private readonly changeListeners = new Set<() => void>();
+  private readonly registry = new ListenRegistry();
+  private readonly forget = new Map<RequestId, () => void>();
   private handler: Transport["onmessage"];
 
   constructor(private readonly inner: Transport) {}
 
   /** Every URI some open listen subscription on this connection asked for. */
-  readonly watched = (): ReadonlySet<string> => {
-    const uris = new Set<string>();
-    for (const list of this.listens.values()) for (const uri of list) uris.add(uri);
-    return uris;
-  };
+  readonly watched = this.registry.watched;
 
   /** Call `listener` whenever what `watched()` returns may have changed; returns the unsubscribe. */
-  readonly onWatchedChange = (listener: () => void): (() => void) => {
-    this.changeListeners.add(listener);
-    return () => this.changeListeners.delete(listener);
-  };
-
-  private changed(): void {
-    for (const listener of this.changeListeners) {
-      try {
-        listener();
-      } catch {
-        // a listener's failure is its own; the tap changes no message
-      }
-    }
-  }
+  readonly onWatchedChange = this.registry.onChange;
 
   get onmessage(): Transport["onmessage"] {
     return this.handler;
@@ -69,8 +53,8 @@ export class ListenTap implements Transport {
 
   set onclose(handler: Transport["onclose"]) {
     this.inner.onclose = () => {
-      this.listens.clear();
-      this.changed();
+      this.forget.clear();
+      this.registry.clear();
       handler?.();
     };
   }
@@ -101,16 +85,15 @@ export class ListenTap implements Transport {
 
   private observe(message: JSONRPCMessage): void {
     const m = message as { id?: RequestId; method?: string; params?: Record<string, unknown> };
-    if (m.method === "subscriptions/listen" && m.id !== undefined) {
-      const filter = m.params?.notifications as { resourceSubscriptions?: unknown } | undefined;
-      const uris = Array.isArray(filter?.resourceSubscriptions)
-        ? filter.resourceSubscriptions.filter((u): u is string => typeof u === "string")
-        : [];
-      this.listens.set(m.id, uris);
-      this.changed();
+    const uris = listenUris(message);
+    if (uris !== null && m.id !== undefined) {
+      this.forget.get(m.id)?.();
+      this.forget.set(m.id, this.registry.add(uris));
     } else if (m.method === "notifications/cancelled") {
       const id = m.params?.requestId as RequestId | undefined;
-      if (id !== undefined && this.listens.delete(id)) this.changed();
+      if (id === undefined) return;
+      this.forget.get(id)?.();
+      this.forget.delete(id);
     }
   }
 }

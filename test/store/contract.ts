@@ -3,8 +3,10 @@
  * (sqlite.contract.test.ts, postgres.contract.test.ts). A store passes when every case here holds.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { claimOrder, isClaimable } from "../../src/domain/claim.js";
 import { RalphError } from "../../src/domain/errors.js";
 import type { Task } from "../../src/domain/task.js";
+import * as T from "../../src/domain/transitions.js";
 import type { ChangeEvent, TaskStore } from "../../src/store/types.js";
 
 export interface StoreHarness {
@@ -13,6 +15,11 @@ export interface StoreHarness {
   openAnother(): Promise<TaskStore>;
   /** Close everything and drop the data. */
   cleanup(): Promise<void>;
+  /**
+   * Set a task's attempts behind the store's back (a pending task whose attempts are spent cannot
+   * be made through the TaskStore contract itself, only by editing max_attempts or the data).
+   */
+  setAttempts(id: string, attempts: number): Promise<void>;
 }
 
 export type HarnessFactory = () => Promise<StoreHarness>;
@@ -821,6 +828,177 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
             interval: 10,
           },
         );
+      });
+    });
+
+    describe("the domain's rules, field by field (src/domain/claim.ts, transitions.ts)", () => {
+      const lease = { workerId: "w", leaseMs: 60_000 };
+      /** The time a store took for a change: what it wrote as updated_at. */
+      const at = (t: Task) => Date.parse(t.updated_at);
+      /** The store's result is the domain's transition of the task before, and it is what is stored. */
+      const holds = async (after: Task | null | undefined, expected: (after: Task) => Task) => {
+        expect(after).toBeTruthy();
+        expect(after).toEqual(expected(after as Task));
+        expect(await store.get((after as Task).id)).toEqual(after);
+      };
+      /** The same refusal (code and message) from the store as from the domain. */
+      const refuses = async (call: Promise<unknown>, domain: () => unknown) => {
+        let expected: unknown;
+        try {
+          domain();
+        } catch (error) {
+          expected = error;
+        }
+        expect(expected).toBeInstanceOf(RalphError);
+        const got = await rejection(call, (expected as RalphError).code);
+        expect(got.message).toBe((expected as RalphError).message);
+      };
+      const claimed = async (description: string, extra: Record<string, unknown> = {}) => {
+        await add(description, extra);
+        return (await store.claimNext(lease)) as Task;
+      };
+
+      it("claim and start", async () => {
+        const a = await add("a");
+        const b = await add("b");
+        await holds(await store.claimNext(lease), (after) => T.startTask(a, { ...lease, now: at(after) }));
+        await holds(await store.start(b.id, lease), (after) => T.startTask(b, { ...lease, now: at(after) }));
+      });
+
+      it("claims made together (one statement on PostgreSQL)", async () => {
+        const before = (
+          await store.createBatch([{ description: "a" }, { description: "b" }, { description: "c" }])
+        ).map((r) => r.task);
+        const claims = await Promise.all(before.map(() => store.claimNext(lease)));
+        for (const after of claims) {
+          const was = before.find((t) => t.id === after?.id) as Task;
+          await holds(after, (a) => T.startTask(was, { ...lease, now: at(a) }));
+        }
+      });
+
+      it("complete: by its holder, from pending, with a dependent, in a batch", async () => {
+        const held = await claimed("held");
+        const opts = { workerId: "w", requireHeld: true };
+        await holds(await store.complete(held.id, "r1", opts), (after) =>
+          T.completeTask(held, "r1", { ...opts, now: at(after) }),
+        );
+        const pending = await add("pending");
+        await holds(await store.complete(pending.id, "r2"), (after) =>
+          T.completeTask(pending, "r2", { now: at(after) }),
+        );
+        const dep = await add("dep");
+        const dependent = await add("dependent", { depends_on: [dep.id] });
+        await holds(await store.complete(dep.id, "r3"), (after) =>
+          T.completeTask(dep, "r3", { now: at(after) }),
+        );
+        expect((await store.peekNext())?.id).toBe(dependent.id);
+        const [x, y] = [await add("x"), await add("y")];
+        const done = await store.completeBatch([x.id, y.id], "r4");
+        await holds(done[0], (after) => T.completeTask(x, "r4", { now: at(after) }));
+        await holds(done[1], (after) => T.completeTask(y, "r4", { now: at(after) }));
+      });
+
+      it("fail, retry, retry at max attempts, release, renew", async () => {
+        const a = await claimed("a", { max_attempts: 2 });
+        await holds(await store.fail(a.id, "broke", { workerId: "w" }), (after) =>
+          T.failTask(a, "broke", { workerId: "w", now: at(after) }),
+        );
+        const failed = await store.get(a.id);
+        await holds(await store.retry(a.id, "try again", { source: "verifier" }), (after) =>
+          T.retryTask(failed, "try again", { source: "verifier", now: at(after) }),
+        );
+        const second = (await store.claimNext(lease)) as Task;
+        await holds(await store.retry(second.id, "no luck", { workerId: "w" }), (after) =>
+          T.retryTask(second, "no luck", { workerId: "w", now: at(after) }),
+        );
+        expect((await store.get(a.id)).status).toBe("failed");
+        const b = await claimed("b");
+        await holds(await store.renewLease(b.id, { workerId: "w", leaseMs: 120_000 }), (after) =>
+          T.renewLease(b, { workerId: "w", leaseMs: 120_000, now: at(after) }),
+        );
+        const renewed = await store.get(b.id);
+        await holds(await store.release(b.id, { workerId: "w", note: "cancelled" }), (after) =>
+          T.releaseTask(renewed, { workerId: "w", note: "cancelled", now: at(after) }),
+        );
+      });
+
+      it("lease expiry: back in line, or failed on the last attempt", async () => {
+        await add("a");
+        await add("b", { max_attempts: 1 });
+        const held = await Promise.all([
+          store.claimNext({ workerId: "dead", leaseMs: 30 }),
+          store.claimNext({ workerId: "dead", leaseMs: 30 }),
+        ]);
+        const expired = await vi.waitFor(
+          async () => {
+            const tasks = await store.expireLeases();
+            expect(tasks).toHaveLength(2);
+            return tasks;
+          },
+          { timeout: 5_000, interval: 20 },
+        );
+        for (const after of expired) {
+          const was = held.find((t) => t?.id === after.id) as Task;
+          await holds(after, (a) => T.expireLease(was, at(a)));
+        }
+        expect(expired.map((t) => t.status).sort()).toEqual(["failed", "pending"]);
+      });
+
+      it("refuses what the domain refuses, in the domain's words", async () => {
+        const done = await add("done");
+        await store.complete(done.id, "r");
+        const finished = await store.get(done.id);
+        await refuses(store.complete(done.id, "again"), () => T.completeTask(finished, "again", { now: 0 }));
+        await refuses(store.fail(done.id, "x"), () => T.failTask(finished, "x", { now: 0 }));
+        await refuses(store.start(done.id, lease), () => T.startTask(finished, { ...lease, now: 0 }));
+        const held = await claimed("held");
+        await refuses(store.complete(held.id, "r", { workerId: "other" }), () =>
+          T.completeTask(held, "r", { workerId: "other", now: 0 }),
+        );
+        await refuses(store.complete(held.id, "r", { workerId: "other", requireHeld: true }), () =>
+          T.completeTask(held, "r", { workerId: "other", requireHeld: true, now: 0 }),
+        );
+        await refuses(store.renewLease(held.id, { workerId: "other", leaseMs: 1 }), () =>
+          T.renewLease(held, { workerId: "other", leaseMs: 1, now: 0 }),
+        );
+      });
+
+      it("hands out exactly the tasks the domain calls claimable, in its order", async () => {
+        const dep = await add("dep", { priority: 9 });
+        await add("blocked", { priority: 1, depends_on: [dep.id] });
+        const spent = await add("spent", { priority: 1, max_attempts: 2 });
+        await h.setAttempts(spent.id, 2);
+        await add("low", { priority: 7 });
+        await add("high", { priority: 2 });
+        await add("high, newer", { priority: 2 });
+        const all = (await store.list({ limit: 500 })).tasks;
+        const unmet = (t: Task) =>
+          t.depends_on.filter((d) => all.find((x) => x.id === d)?.status !== "completed");
+        const expected = all.filter((t) => isClaimable(t, unmet(t).length)).sort(claimOrder);
+        expect((await store.peekNext())?.id).toBe(expected[0]?.id);
+        const order: string[] = [];
+        for (let t = await store.claimNext(lease); t; t = await store.claimNext(lease)) order.push(t.id);
+        // dep's completion is not part of this: the blocked task stays blocked, the spent one stays put.
+        expect(order).toEqual(expected.map((t) => t.id));
+        expect((await store.get(spent.id)).status).toBe("pending");
+        await refuses(store.start(spent.id, lease), () =>
+          T.startTask(all.find((t) => t.id === spent.id) as Task, { ...lease, now: 0 }),
+        );
+      });
+
+      it("a claim that finds nothing eligible first recovers expired leases", async () => {
+        await add("a");
+        await store.claimNext(lease); // the claim that recovers leases now and then has run
+        await add("b");
+        const b = (await store.claimNext({ workerId: "dead", leaseMs: 30 })) as Task;
+        const end = Date.parse(b.lease_expires_at ?? "");
+        await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(end + 50), {
+          timeout: 5_000,
+          interval: 10,
+        });
+        // Within a second of the last recovery: only the empty claim's own recovery can find it.
+        const taken = await store.claimNext({ workerId: "live" });
+        expect(taken).toMatchObject({ id: b.id, attempts: 2, claimed_by: "live" });
       });
     });
   });

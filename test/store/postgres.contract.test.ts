@@ -3,6 +3,7 @@
  * every test (dropped after it).
  */
 import { afterAll, describe, it } from "vitest";
+import { parseTaskId } from "../../src/domain/ids.js";
 import { openPostgresStore } from "../../src/store/postgres/store.js";
 import { createTestDatabase, postgresAvailable, type TestDatabase } from "../helpers/postgres.js";
 import { describeStoreContract } from "./contract.js";
@@ -20,6 +21,12 @@ if (await postgresAvailable()) {
     return {
       store,
       openAnother: open,
+      setAttempts: async (id, attempts) => {
+        await db.query(`UPDATE ${schema}.tasks SET attempts = $1 WHERE seq = $2`, [
+          attempts,
+          parseTaskId(id),
+        ]);
+      },
       cleanup: async () => {
         await store.close();
         await db.query(`DROP SCHEMA ${schema} CASCADE`);

@@ -1,4 +1,6 @@
 import { join } from "node:path";
+import Database from "better-sqlite3";
+import { parseTaskId } from "../../src/domain/ids.js";
 import { openSqliteStore } from "../../src/store/sqlite/store.js";
 import { tempDir } from "../helpers/tmp.js";
 import { describeStoreContract } from "./contract.js";
@@ -10,6 +12,11 @@ describeStoreContract("sqlite", async () => {
   return {
     store,
     openAnother: async () => openSqliteStore({ path, changePollMs: 20 }),
+    setAttempts: async (id, attempts) => {
+      const db = new Database(path);
+      db.prepare("UPDATE tasks SET attempts = ? WHERE seq = ?").run(attempts, parseTaskId(id));
+      db.close();
+    },
     cleanup: async () => {
       await store.close();
       tmp.remove();

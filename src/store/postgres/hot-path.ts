@@ -5,6 +5,7 @@
  * cannot make (the task has dependents, or it is not completable) takes the locking path
  * (locking.ts), which says why or also updates the dependents.
  */
+import { LEASE_RECOVERY_MS } from "../../domain/claim.js";
 import { tryParseTaskId } from "../../domain/ids.js";
 import type { Task } from "../../domain/task.js";
 import * as T from "../../domain/transitions.js";
@@ -21,9 +22,6 @@ interface CompleteRequest {
   workerId: string | null;
   requireHeld: boolean;
 }
-
-/** How often a claiming store looks for stalled claims while it finds work (ms). */
-const EXPIRY_CHECK_MS = 1_000;
 
 export class HotPath {
   private nextExpiryCheck = 0;
@@ -52,12 +50,11 @@ export class HotPath {
 
   private async claimNextTask(options: ClaimOptions): Promise<Task | null> {
     const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
-    // Stalled claims go back in line by the domain's rules (expireLeases): before claiming, at most
-    // once a second, so a busy queue recovers them soon after their lease ends; and whenever a
-    // claim finds nothing, so an idle worker picks them up at once.
+    // Stalled claims go back in line as the domain says (src/domain/claim.ts): now and then before
+    // claiming, and whenever nothing is eligible.
     const due = Date.now() >= this.nextExpiryCheck;
     if (due) {
-      this.nextExpiryCheck = Date.now() + EXPIRY_CHECK_MS;
+      this.nextExpiryCheck = Date.now() + LEASE_RECOVERY_MS;
       await expireLeases(this.ctx);
     }
     const task = await this.claimOne(options.workerId, leaseMs);

@@ -66,8 +66,9 @@ export function prepareStatements(db: Database.Database): Statements {
   return {
     getBySeq: db.prepare<[number], Row>("SELECT * FROM tasks WHERE seq = ?"),
     getByKey: db.prepare<[string], Row>("SELECT * FROM tasks WHERE idempotency_key = ?"),
+    // The domain's eligibility and order (src/domain/claim.ts).
     next: db.prepare<[], Row>(
-      "SELECT * FROM tasks INDEXED BY tasks_ready WHERE status = 'pending' AND unmet_deps = 0 ORDER BY priority, seq LIMIT 1",
+      "SELECT * FROM tasks INDEXED BY tasks_ready WHERE status = 'pending' AND unmet_deps = 0 AND attempts < max_attempts ORDER BY priority, seq LIMIT 1",
     ),
     expired: db.prepare<[string], Row>(
       // In-progress tasks are few (one per worker): scanning them beats keeping a lease index

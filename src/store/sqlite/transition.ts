@@ -4,10 +4,12 @@
  * dependents' `unmet_deps` right. Claims, completions, failures, retries, releases, lease renewal
  * and expiry all take this path.
  */
-import { noIds, repeatedIds, ValidationError } from "../../domain/errors.js";
+
+import { LEASE_RECOVERY_MS } from "../../domain/claim.js";
 import { formatTaskId } from "../../domain/ids.js";
-import { type FeedbackSource, LIMITS, type Task } from "../../domain/task.js";
+import type { FeedbackSource, Task } from "../../domain/task.js";
 import * as T from "../../domain/transitions.js";
+import { validateIdBatch } from "../../domain/validate.js";
 import type { ChangeRecord } from "../changes.js";
 import { type ClaimOptions, DEFAULT_LEASE_MS, type WorkerOptions } from "../types.js";
 import type { SqliteContext } from "./context.js";
@@ -53,7 +55,7 @@ function expireDue(ctx: SqliteContext, now: number, changes: ChangeRecord[]): Ta
   return due.map((row) => save(ctx, row, T.expireLease(rowToTask(row), now), changes));
 }
 
-/** When the last claim looked for expired leases (per store object). */
+/** When a claim last looked for expired leases (per store object). */
 export interface ClaimState {
   lastExpiryCheck: number;
 }
@@ -66,12 +68,17 @@ export function claimNext(
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   return ctx.write((changes) => {
     const now = Date.now();
-    // Leases are recovered with a second's precision: looking on every claim would cost a scan.
-    if (now - state.lastExpiryCheck >= 1_000) {
+    // Stalled claims go back in line as the domain says (src/domain/claim.ts): now and then before
+    // claiming, and whenever nothing is eligible.
+    const due = now - state.lastExpiryCheck >= LEASE_RECOVERY_MS;
+    if (due) {
       state.lastExpiryCheck = now;
       expireDue(ctx, now, changes);
     }
-    const row = ctx.stmt.next.get();
+    let row = ctx.stmt.next.get();
+    if (!row && !due && expireDue(ctx, now, changes).some((t) => t.status === "pending")) {
+      row = ctx.stmt.next.get();
+    }
     if (!row) return null;
     return save(ctx, row, T.startTask(rowToTask(row), { workerId: options.workerId, leaseMs, now }), changes);
   });
@@ -106,17 +113,11 @@ export function complete(
 }
 
 export function completeBatch(ctx: SqliteContext, ids: string[], result: string): Promise<Task[]> {
-  if (ids.length === 0) return Promise.reject(noIds());
-  if (ids.length > LIMITS.batch) {
-    return Promise.reject(
-      new ValidationError(
-        `A batch holds at most ${LIMITS.batch} tasks (got ${ids.length}); split it into several calls.`,
-      ),
-    );
-  }
-  const unique = [...new Set(ids)];
-  if (unique.length !== ids.length) {
-    return Promise.reject(repeatedIds());
+  let unique: string[];
+  try {
+    unique = validateIdBatch(ids);
+  } catch (error) {
+    return Promise.reject(error);
   }
   return ctx.write((changes) => {
     const now = Date.now();

@@ -1,6 +1,7 @@
 /**
- * claimNext in one statement (one round trip, no BEGIN/COMMIT): take the first eligible pending
- * task by priority, then age, and start it with a lease.
+ * claimNext in one statement (one round trip, no BEGIN/COMMIT): take the first eligible task by
+ * the domain's rule (src/domain/claim.ts: pending, dependencies completed, attempts not spent; by
+ * priority, then age) and write what the domain's CLAIM_WRITES say a claim writes.
  *
  * Locking: `FOR NO KEY UPDATE SKIP LOCKED` on the head of the `tasks_ready` partial index.
  * Concurrent claimers each lock a different row instead of queueing on the same one (plain
@@ -12,25 +13,33 @@
  * depends on this one.
  *
  * Stalled claims (a lease that ran out) are not looked for here, to keep this statement as cheap as
- * a bare claim: the store runs the expiry path when a claim finds nothing, and at most once a
- * second otherwise (hot-path.ts, claimNext).
+ * a bare claim: the store runs the expiry path as the domain says (LEASE_RECOVERY_MS; hot-path.ts).
  *
  * $1 worker id, $2 lease in milliseconds.
  */
+import { CLAIM_WRITES } from "../../../domain/claim.js";
 import type { Statement } from "../db.js";
 import { STATEMENT_NOW } from "./time.js";
+import { setClause } from "./writes.js";
+
+/** The domain's eligibility and order (src/domain/claim.ts), as a WHERE and ORDER BY on `tasks_ready`. */
+const ELIGIBLE = "status = 'pending' AND unmet_deps = 0 AND attempts < max_attempts";
+const ORDER = "priority, seq";
 
 export const claim = (s: string): Statement => ({
   name: "ralph_claim",
   text: `
 UPDATE ${s}.tasks
-SET status = 'in_progress', attempts = attempts + 1, started_at = ${STATEMENT_NOW},
-    updated_at = ${STATEMENT_NOW}, lease_expires_at = ${STATEMENT_NOW} + $2::float8 * interval '1 millisecond',
-    claimed_by = $1, result = NULL, failure_reason = NULL, completed_at = NULL
+SET ${setClause(CLAIM_WRITES, {
+    now: STATEMENT_NOW,
+    lease_end: `${STATEMENT_NOW} + $2::float8 * interval '1 millisecond'`,
+    worker: "$1",
+    attempts: "attempts",
+  })}
 WHERE seq = (
   SELECT seq FROM ${s}.tasks
-  WHERE status = 'pending' AND unmet_deps = 0 AND attempts < max_attempts
-  ORDER BY priority, seq
+  WHERE ${ELIGIBLE}
+  ORDER BY ${ORDER}
   LIMIT 1
   FOR NO KEY UPDATE SKIP LOCKED
 )
@@ -47,8 +56,8 @@ export const claimMany = (s: string): Statement => ({
   text: `
 WITH next AS MATERIALIZED (
   SELECT seq, priority FROM ${s}.tasks
-  WHERE status = 'pending' AND unmet_deps = 0 AND attempts < max_attempts
-  ORDER BY priority, seq
+  WHERE ${ELIGIBLE}
+  ORDER BY ${ORDER}
   LIMIT $3
   FOR NO KEY UPDATE SKIP LOCKED
 ), numbered AS (
@@ -57,9 +66,12 @@ WITH next AS MATERIALIZED (
   SELECT * FROM unnest($1::text[], $2::float8[]) WITH ORDINALITY AS r(worker_id, lease_ms, ord)
 )
 UPDATE ${s}.tasks t
-SET status = 'in_progress', attempts = t.attempts + 1, started_at = ${STATEMENT_NOW},
-    updated_at = ${STATEMENT_NOW}, lease_expires_at = ${STATEMENT_NOW} + req.lease_ms * interval '1 millisecond',
-    claimed_by = req.worker_id, result = NULL, failure_reason = NULL, completed_at = NULL
+SET ${setClause(CLAIM_WRITES, {
+    now: STATEMENT_NOW,
+    lease_end: `${STATEMENT_NOW} + req.lease_ms * interval '1 millisecond'`,
+    worker: "req.worker_id",
+    attempts: "t.attempts",
+  })}
 FROM numbered JOIN req USING (ord)
 WHERE t.seq = numbered.seq
 RETURNING t.*, req.ord::int AS ord`,
@@ -70,7 +82,7 @@ export const peekNext = (s: string): Statement => ({
   name: "ralph_peek_next",
   text: `
 SELECT * FROM ${s}.tasks
-WHERE status = 'pending' AND unmet_deps = 0 AND attempts < max_attempts
-ORDER BY priority, seq
+WHERE ${ELIGIBLE}
+ORDER BY ${ORDER}
 LIMIT 1`,
 });

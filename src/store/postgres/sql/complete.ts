@@ -1,9 +1,11 @@
 /**
- * complete in one statement, for the common case: the task exists, may be completed from its
+ * complete in one statement, writing what the domain's COMPLETE_WRITES say (src/domain/claim.ts),
+ * for the common case: the task exists, may be completed from its
  * status, is held by the caller (when the caller names itself; with `requireHeld`, it must still be
  * in progress under that caller), and no other task depends on it.
  * Returns no row otherwise, and the store takes the locking path (transition.ts), which says why or
- * also updates the dependents.
+ * also updates the dependents. So this statement's conditions may be stricter than the domain's
+ * (then the locking path decides by the domain's rules), never looser.
  *
  * Locking: the UPDATE's own row lock. A concurrent writer of the same task waits for it; in READ
  * COMMITTED the WHERE clause is re-checked against the committed row, so a task completed, failed or
@@ -15,15 +17,16 @@
  *
  * $1 seq, $2 result, $3 statuses complete is allowed from, $4 worker id or null, $5 requireHeld.
  */
+import { COMPLETE_WRITES } from "../../../domain/claim.js";
 import type { Statement } from "../db.js";
 import { STATEMENT_NOW } from "./time.js";
+import { setClause } from "./writes.js";
 
 export const complete = (s: string): Statement => ({
   name: "ralph_complete",
   text: `
 UPDATE ${s}.tasks
-SET status = 'completed', result = $2, failure_reason = NULL, completed_at = ${STATEMENT_NOW},
-    updated_at = ${STATEMENT_NOW}, lease_expires_at = NULL, claimed_by = NULL
+SET ${setClause(COMPLETE_WRITES, { now: STATEMENT_NOW, result: "$2" })}
 WHERE seq = $1 AND status = ANY($3::text[]) AND NOT has_dependents
   AND ($4::text IS NULL
        OR (status = 'in_progress' AND claimed_by = $4)
@@ -41,8 +44,7 @@ export const completeMany = (s: string): Statement => ({
   name: "ralph_complete_many",
   text: `
 UPDATE ${s}.tasks t
-SET status = 'completed', result = u.result, failure_reason = NULL, completed_at = ${STATEMENT_NOW},
-    updated_at = ${STATEMENT_NOW}, lease_expires_at = NULL, claimed_by = NULL
+SET ${setClause(COMPLETE_WRITES, { now: STATEMENT_NOW, result: "u.result" })}
 FROM unnest($1::bigint[], $2::text[], $3::text[], $5::bool[]) AS u(seq, result, worker_id, require_held)
 WHERE t.seq = u.seq AND t.status = ANY($4::text[]) AND NOT t.has_dependents
   AND (u.worker_id IS NULL
