@@ -77,7 +77,7 @@ export function runSummaryLines(run: Run): string[] {
     `  processed ${s.processed} · completed ${s.completed} · failed ${s.failed} · retried ${s.retried}${s.lost ? ` · decided elsewhere ${s.lost}` : ""} · executions ${s.executions}`,
     reportsTokens(run)
       ? `  tokens ${s.tokens.input.toLocaleString("en-US")} in / ${s.tokens.output.toLocaleString("en-US")} out · cost ${usd(s.cost_usd)} · ${elapsed(run)}`
-      : `  ${elapsed(run)}`,
+      : `  took ${elapsed(run)}`,
   ];
 }
 
