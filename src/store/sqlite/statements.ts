@@ -5,12 +5,13 @@
  * tasks_status and scans every pending row (measured: a claim cost 170 ms with a million tasks),
  * and INDEXED BY fails loudly if an index ever goes missing.
  */
-import type Database from "better-sqlite3";
+
 import type { TaskStatus } from "../../domain/task.js";
 import type { ChangeEvent } from "../types.js";
+import type { SqliteDatabase, SqliteStatement } from "./driver.js";
 import type { Row } from "./rows.js";
 
-type Statement<P extends unknown[] = unknown[], R = unknown> = Database.Statement<P, R>;
+type Statement<P extends unknown[] = unknown[], R = unknown> = SqliteStatement<P, R>;
 
 export interface Statements {
   getBySeq: Statement<[number], Row>;
@@ -62,7 +63,7 @@ const QUEUE_ORDER = `ORDER BY CASE status WHEN 'in_progress' THEN 0
     WHEN 'pending' THEN CASE WHEN unmet_deps = 0 THEN 1 ELSE 2 END WHEN 'failed' THEN 3 ELSE 4 END,
   CASE WHEN status = 'pending' AND unmet_deps = 0 THEN priority ELSE 0 END, seq`;
 
-export function prepareStatements(db: Database.Database): Statements {
+export function prepareStatements(db: SqliteDatabase): Statements {
   return {
     getBySeq: db.prepare<[number], Row>("SELECT * FROM tasks WHERE seq = ?"),
     getByKey: db.prepare<[string], Row>("SELECT * FROM tasks WHERE idempotency_key = ?"),
