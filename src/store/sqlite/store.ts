@@ -6,7 +6,7 @@
  * a savepoint per operation, acknowledged only after COMMIT. Reads run outside the queue against
  * the last committed state (WAL readers never block). The operations, by kind: create.ts (add),
  * read.ts (get, list, next, stats), transition.ts (claim, start, complete, fail, retry, release,
- * leases), admin.ts (reset, clear); their SQL is in statements.ts, the change feed in feed.ts.
+ * leases), edit.ts (update, delete, reset one, import), admin.ts (reset all, clear); their SQL is in statements.ts, the change feed in feed.ts.
  */
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
@@ -18,9 +18,12 @@ import type {
   ChangeListener,
   ClaimOptions,
   CreateResult,
+  ImportResult,
+  ImportRow,
   ListQuery,
   RunStore,
   TaskPage,
+  TaskPatch,
   TaskStore,
   WorkerOptions,
 } from "../types.js";
@@ -28,6 +31,7 @@ import * as admin from "./admin.js";
 import type { SqliteContext } from "./context.js";
 import { insertTasks } from "./create.js";
 import { openSqliteDatabase, type SqliteDatabase, type SqliteDriverName } from "./driver.js";
+import * as edit from "./edit.js";
 import { SqliteChangeFeed } from "./feed.js";
 import { MIGRATIONS } from "./migrations.js";
 import * as read from "./read.js";
@@ -208,6 +212,22 @@ export class SqliteTaskStore implements TaskStore {
 
   expireLeases(): Promise<Task[]> {
     return op.expireLeases(this.ctx);
+  }
+
+  update(id: string, patch: TaskPatch): Promise<Task> {
+    return edit.update(this.ctx, id, patch);
+  }
+
+  delete(id: string, options: { force?: boolean | undefined } = {}): Promise<Task> {
+    return edit.remove(this.ctx, id, options.force === true);
+  }
+
+  reset(id: string): Promise<Task> {
+    return edit.reset(this.ctx, id);
+  }
+
+  importTasks(rows: ImportRow[]): Promise<ImportResult> {
+    return edit.importTasks(this.ctx, rows);
   }
 
   resetAll(): Promise<number> {
