@@ -67,6 +67,32 @@ export const feedbackSchema = text("feedback", LIMITS.feedbackChars).describe(
   "What the next attempt should do differently",
 );
 
+/** What `update` may change about a pending task; at least one field. */
+export const taskPatchSchema = z
+  .object({
+    description: descriptionSchema.optional(),
+    criteria: criteriaSchema.nullable().optional(),
+    priority: prioritySchema.optional(),
+    max_attempts: maxAttemptsSchema.optional(),
+    depends_on: dependsOnSchema.optional(),
+    tags: tagsSchema.optional(),
+  })
+  .refine((p) => Object.values(p).some((v) => v !== undefined), {
+    error: "Say what to change: description, criteria, priority, max_attempts, depends_on or tags",
+  });
+
+export type TaskPatch = z.input<typeof taskPatchSchema>;
+
+/** A patch checked, with lists cleaned as on add (ids trimmed, duplicates dropped). */
+export function validateTaskPatch(input: TaskPatch): TaskPatch {
+  const p = parseOrThrow(taskPatchSchema, input);
+  return {
+    ...p,
+    ...(p.depends_on ? { depends_on: [...new Set(p.depends_on.map((d) => d.trim()))] } : {}),
+    ...(p.tags ? { tags: [...new Set(p.tags)] } : {}),
+  };
+}
+
 /** A new task with defaults applied; what a store writes. */
 export interface ValidNewTask {
   description: string;
