@@ -2,6 +2,8 @@
  * `npm run bench [-- name …]`: every benchmark, or those named. Benchmarks measure and print
  * figures (with ratios against baselines measured in the same run); they assert nothing.
  */
+import { benchDrivers } from "./drivers.js";
+import { benchInstall } from "./install.js";
 import { runMcpHttpBench } from "./mcp-http.js";
 import { runMcpStdioBench } from "./mcp-stdio.js";
 import { benchPostgresStore } from "./postgres.js";
@@ -16,6 +18,8 @@ const BENCHES: Record<string, () => Promise<void>> = {
     await runMcpHttpBench();
   },
   postgres: benchPostgresStore,
+  drivers: benchDrivers,
+  install: benchInstall,
 };
 
 const wanted = process.argv.slice(2);
