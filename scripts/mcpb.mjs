@@ -4,7 +4,7 @@
 //   with every JavaScript dependency inside it, so the bundle needs almost no node_modules;
 // - no native module: the bundle asks for Node >= 22.13, where the store uses the built-in
 //   node:sqlite, so better-sqlite3 stays out (a native binary works on one platform and ABI only);
-// - pino stays a real package (src/log.ts loads it lazily with require, which a bundler cannot
+// - pino and pino-pretty stay real packages (src/log.ts loads them lazily with require, which a bundler cannot
 //   follow), copied with its own dependencies;
 // - manifest.json and icon.png from the project root; a package.json naming the package and its
 //   version (src/package-root.ts finds the installation by it, and it makes the .js files ESM).
@@ -37,7 +37,7 @@ if (!existsSync(join(root, "dist", "cli.js")))
   throw new Error("dist/cli.js is missing: run `npm run build` first.");
 
 /** Packages left out of the JavaScript bundle; each must be copied in (or be optional). */
-const KEPT_AS_PACKAGES = ["pino"];
+const KEPT_AS_PACKAGES = ["pino", "pino-pretty"];
 
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });

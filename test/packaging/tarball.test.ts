@@ -11,7 +11,8 @@
  *   minute-long compile). `npm run bench -- install` times the build from source.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { builtinModules } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -56,6 +57,33 @@ describe("npm pack", () => {
       (f) => !/^dist\/bin\/.+\.js$|^dist\/web\/.+\.(js|css)$|^(README\.md|LICENSE|package\.json)$/.test(f),
     );
     expect(unexpected).toEqual([]);
+  });
+
+  it("every package the bundled command loads at run time is a dependency (the rest is bundled in)", () => {
+    const dir = join(ROOT, "dist/bin");
+    const sources = readdirSync(dir, { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".js"))
+      .map((f) => readFileSync(join(dir, f), "utf8"));
+    const loaded = new Set<string>();
+    // Static imports at the start of a line, import("x") and require("x") in code (not in comments,
+    // nor the require("…") strings ajv generates inside template literals).
+    const pattern =
+      /^\s*(?:import|export)\b[^;]*?\bfrom\s*["']([^"'./][^"']*)["']|(?<![`\w.])(?:import|require)\(\s*["']([^"'./][^"']*)["']\s*\)/gm;
+    for (const source of sources) {
+      for (const line of source.split("\n")) {
+        if (/^\s*(\*|\/\/)/.test(line)) continue;
+        for (const m of line.matchAll(pattern)) {
+          const spec = (m[1] ?? m[2]) as string;
+          if (spec.startsWith("node:") || builtinModules.includes(spec)) continue;
+          loaded.add(
+            spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : (spec.split("/")[0] as string),
+          );
+        }
+      }
+    }
+    const declared = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.optionalDependencies)]);
+    expect([...loaded].filter((name) => !declared.has(name))).toEqual([]);
+    expect([...loaded].sort()).toEqual(expect.arrayContaining(["better-sqlite3", "pg", "pino"]));
   });
 
   it("package.json: a bin, no main, exports nothing but package.json, engines and mcpName set", () => {
