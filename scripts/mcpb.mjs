@@ -4,8 +4,9 @@
 //   with every JavaScript dependency inside it, so the bundle needs almost no node_modules;
 // - no native module: the bundle asks for Node >= 22.13, where the store uses the built-in
 //   node:sqlite, so better-sqlite3 stays out (a native binary works on one platform and ABI only);
-// - pino and pino-pretty stay real packages (src/log.ts loads them lazily with require, which a bundler cannot
-//   follow), copied with its own dependencies;
+// - pino stays a real package (src/log.ts loads it lazily with require, which a bundler cannot
+//   follow), copied with its own dependencies; pino-pretty does not come along (400 kB for
+//   terminal output: a host pipes stderr, so the server logs JSON there);
 // - manifest.json and icon.png from the project root; a package.json naming the package and its
 //   version (src/package-root.ts finds the installation by it, and it makes the .js files ESM).
 import { execFileSync } from "node:child_process";
@@ -37,7 +38,7 @@ if (!existsSync(join(root, "dist", "cli.js")))
   throw new Error("dist/cli.js is missing: run `npm run build` first.");
 
 /** Packages left out of the JavaScript bundle; each must be copied in (or be optional). */
-const KEPT_AS_PACKAGES = ["pino", "pino-pretty"];
+const KEPT_AS_PACKAGES = ["pino"];
 
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
