@@ -49,7 +49,7 @@ export const idempotencyKeySchema = text("idempotency_key", LIMITS.idempotencyKe
   .min(1, { error: "idempotency_key must not be empty" })
   .describe("A second add with the same key returns the first task instead of creating another");
 
-export const newTaskSchema = z.object({
+const newTaskSchema = z.object({
   description: descriptionSchema,
   criteria: criteriaSchema.nullish(),
   priority: prioritySchema.optional(),
@@ -79,15 +79,11 @@ export interface ValidNewTask {
 }
 
 /** The first zod issue as one sentence, prefixed with where it is (e.g. "tasks[3].priority"). */
-export function describeZodError(error: z.ZodError, prefix?: string): string {
-  return invalidValue(error, prefix).message;
-}
-
 /**
  * The first zod issue as a ValidationError whose problem names the field and the batch item.
  * Messages start with their field's name ("priority must be …"); the problem's `text` is the rest.
  */
-export function invalidValue(error: z.ZodError, prefix?: string): ValidationError {
+function invalidValue(error: z.ZodError, prefix?: string): ValidationError {
   const issue = error.issues[0];
   const item = prefix === undefined ? null : itemOf(prefix);
   if (!issue) {
@@ -120,7 +116,7 @@ function itemOf(prefix: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
-export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, prefix?: string): T {
+function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, prefix?: string): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw invalidValue(parsed.error, prefix);
   return parsed.data;
