@@ -6,7 +6,7 @@
 import type { Command } from "commander";
 import { ValidationError } from "../domain/errors.js";
 import type { Run, StopCode } from "../domain/run.js";
-import { OrchestratorBuilder } from "../orchestrator/builder.js";
+import { type Orchestrator, OrchestratorBuilder } from "../orchestrator/builder.js";
 
 import { ConfigError, type ConfigOverrides, loadOrchestratorOptions } from "../orchestrator/config.js";
 import { progressLine, runLiveLine, runSummaryLines } from "../orchestrator/format.js";
@@ -48,6 +48,8 @@ export function exitCodeFor(run: Run): number {
       return RUN_EXIT_CODES.limit;
     case "cancelled":
       return RUN_EXIT_CODES.cancelled;
+    case "setting_error":
+      return RUN_EXIT_CODES.config;
     default:
       return RUN_EXIT_CODES.error;
   }
@@ -60,7 +62,8 @@ Exit codes:
   3    the circuit breaker stopped the run: attempts kept failing (in a row, the same way, or one task too often)
   4    a limit was reached: max iterations, wall-clock time or the cost budget
   1    the run failed (e.g. the store became unreachable)
-  78   a setting is wrong (the message names it)
+  78   a setting is wrong (the message names it): also an agent command that cannot start,
+       and with --worktrees a target branch checked out with uncommitted changes
   130  cancelled (Ctrl-C, SIGTERM, or a cancel request)
 
 Settings: RALPH_EXECUTOR (anthropic|command), RALPH_EXECUTOR_COMMAND, RALPH_VERIFIER
@@ -87,6 +90,7 @@ const LOGGED = new Set([
   "released",
   "lost",
   "cooldown",
+  "merging",
 ]);
 
 class ProgressView {
@@ -136,6 +140,16 @@ export function registerRunCommand(program: Command): void {
       "tasks worked at once, one agent each (default 1: RALPH_PARALLEL)",
       number("parallel", true),
     )
+    .option(
+      "--worktrees",
+      "each attempt in a git worktree of its own, merged back one at a time (RALPH_WORKTREES=1)",
+    )
+    .option("--repo <dir>", "the git repository of the worktrees (default: the working directory's)")
+    .option("--branch <name>", "the branch work is merged into (default: the repository's current branch)")
+    .option(
+      "--verify-after-merge",
+      "with --worktrees: run the check again on the merged result before keeping it",
+    )
     .option("--config <file>", "JSON settings file (default: RALPH_CONFIG)")
     .option("--executor <kind>", "anthropic or command (default: RALPH_EXECUTOR)")
     .option("--verifier <kind>", "anthropic, command or none (default: RALPH_VERIFIER)")
@@ -151,6 +165,10 @@ export function registerRunCommand(program: Command): void {
         model: opts.model,
         maxTasks: opts.maxTasks,
         parallel: opts.parallel,
+        worktrees: opts.worktrees,
+        repo: opts.repo,
+        branch: opts.branch,
+        verifyAfterMerge: opts.verifyAfterMerge,
         ...(opts.maxCost !== undefined ? { breaker: { maxCostUsd: opts.maxCost } } : {}),
       };
       let options: ReturnType<typeof loadOrchestratorOptions>;
@@ -173,7 +191,16 @@ export function registerRunCommand(program: Command): void {
           return;
         }
         const view = new ProgressView(process.stdout, Boolean(opts.quiet || opts.json));
-        const handle = await builder.build().start({ onProgress: (e) => view.update(e) });
+        let handle: Awaited<ReturnType<Orchestrator["start"]>>;
+        try {
+          handle = await builder.build().start({ onProgress: (e) => view.update(e) });
+        } catch (error) {
+          // With --worktrees the repository is checked first (a dirty worktree of the target branch).
+          if (!(error instanceof ConfigError)) throw error;
+          process.stderr.write(`ralph-mcp run: ${error.message}\n`);
+          process.exitCode = RUN_EXIT_CODES.config;
+          return;
+        }
         let signals = 0;
         const onSignal = (signal: NodeJS.Signals) => {
           signals += 1;

@@ -28,6 +28,8 @@ const STOP_CODES = [
   "repeated_error",
   "task_attempts",
   "cancelled",
+  /** A setting is wrong, found while the run worked (an agent command that cannot start). */
+  "setting_error",
   "error",
   "abandoned",
 ] as const;
@@ -68,7 +70,7 @@ export interface RunCurrent {
   /** Null while the run waits out a breaker cooldown. */
   task_id: string | null;
   attempt: number | null;
-  phase: "executing" | "verifying" | "cooldown";
+  phase: "executing" | "verifying" | "merging" | "cooldown";
   since: string;
 }
 
