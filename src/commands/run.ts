@@ -11,7 +11,7 @@ import { type Orchestrator, OrchestratorBuilder } from "../orchestrator/builder.
 import { ConfigError, type ConfigOverrides, loadOrchestratorOptions } from "../orchestrator/config.js";
 import { progressLine, runLiveLine, runSummaryLines } from "../orchestrator/format.js";
 import type { RunProgress } from "../orchestrator/types.js";
-import { withStore } from "./tasks.js";
+import { withStore } from "./context.js";
 
 /** Why `ralph-mcp run` exited. */
 export const RUN_EXIT_CODES = {
@@ -95,6 +95,9 @@ const LOGGED = new Set([
 
 class ProgressView {
   private live = false;
+  /** The run as last reported, and when: the live line's clock ticks every second between events. */
+  private last: { run: RunProgress["run"]; workers: RunProgress["workers"]; at: number } | null = null;
+  private ticker: NodeJS.Timeout | null = null;
   constructor(
     private readonly stream: NodeJS.WriteStream,
     private readonly quiet: boolean,
@@ -119,13 +122,26 @@ class ProgressView {
     const parallel = Number(event.run.settings.parallel ?? 1);
     if (LOGGED.has(event.kind)) this.line(progressLine(event, parallel));
     if (!this.tty || event.kind === "stopped") return;
+    this.last = { run: event.run, workers: event.workers, at: Date.now() };
+    this.ticker ??= setInterval(() => this.render(), 1000).unref();
+    this.render();
+  }
+
+  /** The live line, its elapsed time moved on by the time since the last event. */
+  private render(): void {
+    if (!this.last) return;
+    const { run, workers, at } = this.last;
+    const seconds = run.stats.elapsed_seconds + (Date.now() - at) / 1000;
+    const text = runLiveLine({ ...run, stats: { ...run.stats, elapsed_seconds: seconds } }, workers);
     const width = this.stream.columns ?? 100;
-    const text = runLiveLine(event.run, event.workers);
     this.stream.write(`\r\x1b[2K${text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text}`);
     this.live = true;
   }
 
   end(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+    this.last = null;
     this.clear();
   }
 }

@@ -10,7 +10,7 @@ export function isTaskStatus(value: string): value is TaskStatus {
   return (TASK_STATUSES as readonly string[]).includes(value);
 }
 
-const FEEDBACK_SOURCES = ["verifier", "user", "system"] as const;
+export const FEEDBACK_SOURCES = ["verifier", "user", "system"] as const;
 export type FeedbackSource = (typeof FEEDBACK_SOURCES)[number];
 
 /** One retry's feedback, kept in order so the next attempt can learn from every earlier one. */

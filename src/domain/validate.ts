@@ -49,7 +49,7 @@ export const idempotencyKeySchema = text("idempotency_key", LIMITS.idempotencyKe
   .min(1, { error: "idempotency_key must not be empty" })
   .describe("A second add with the same key returns the first task instead of creating another");
 
-const newTaskSchema = z.object({
+export const newTaskSchema = z.object({
   description: descriptionSchema,
   criteria: criteriaSchema.nullish(),
   priority: prioritySchema.optional(),
@@ -67,6 +67,32 @@ export const feedbackSchema = text("feedback", LIMITS.feedbackChars).describe(
   "What the next attempt should do differently",
 );
 
+/** What `update` may change about a pending task; at least one field. */
+export const taskPatchSchema = z
+  .object({
+    description: descriptionSchema.optional(),
+    criteria: criteriaSchema.nullable().optional(),
+    priority: prioritySchema.optional(),
+    max_attempts: maxAttemptsSchema.optional(),
+    depends_on: dependsOnSchema.optional(),
+    tags: tagsSchema.optional(),
+  })
+  .refine((p) => Object.values(p).some((v) => v !== undefined), {
+    error: "Say what to change: description, criteria, priority, max_attempts, depends_on or tags",
+  });
+
+export type TaskPatch = z.input<typeof taskPatchSchema>;
+
+/** A patch checked, with lists cleaned as on add (ids trimmed, duplicates dropped). */
+export function validateTaskPatch(input: TaskPatch): TaskPatch {
+  const p = parseOrThrow(taskPatchSchema, input);
+  return {
+    ...p,
+    ...(p.depends_on ? { depends_on: [...new Set(p.depends_on.map((d) => d.trim()))] } : {}),
+    ...(p.tags ? { tags: [...new Set(p.tags)] } : {}),
+  };
+}
+
 /** A new task with defaults applied; what a store writes. */
 export interface ValidNewTask {
   description: string;
@@ -83,7 +109,7 @@ export interface ValidNewTask {
  * The first zod issue as a ValidationError whose problem names the field and the batch item.
  * Messages start with their field's name ("priority must be …"); the problem's `text` is the rest.
  */
-function invalidValue(error: z.ZodError, prefix?: string): ValidationError {
+export function invalidValue(error: z.ZodError, prefix?: string): ValidationError {
   const issue = error.issues[0];
   const item = prefix === undefined ? null : itemOf(prefix);
   if (!issue) {

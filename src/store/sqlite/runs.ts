@@ -2,7 +2,6 @@
  * Orchestrator runs in the SQLite file (the `runs` table of migration 2). Writes go through the
  * task store's queue, so they share its group commit and its fair write lock with other processes.
  */
-import type Database from "better-sqlite3";
 import type { StoreClock } from "../../domain/clock.js";
 import { runNotFound } from "../../domain/errors.js";
 import {
@@ -20,6 +19,7 @@ import {
   updateRun,
 } from "../../domain/run.js";
 import type { RunStore } from "../types.js";
+import type { SqliteDatabase } from "./driver.js";
 
 interface RunRow {
   seq: number;
@@ -62,7 +62,7 @@ export class SqliteRunStore implements RunStore {
   private readonly stmt;
 
   constructor(
-    db: Database.Database,
+    db: SqliteDatabase,
     private readonly write: Write,
     private readonly read: Read,
     private readonly clock: StoreClock,

@@ -38,7 +38,11 @@ function save(ctx: SqliteContext, before: Row, after: Task, changes: ChangeRecor
   return after;
 }
 
-function transition(ctx: SqliteContext, id: string, apply: (task: Task, row: Row) => Task): Promise<Task> {
+export function transition(
+  ctx: SqliteContext,
+  id: string,
+  apply: (task: Task, row: Row) => Task,
+): Promise<Task> {
   return ctx.write((changes) => {
     const row = mustGet(ctx, id);
     return save(ctx, row, apply(rowToTask(row), row), changes);
