@@ -34,6 +34,11 @@ export interface DashboardOptions {
   hub: ChangeHub;
   runs?: RunRegistry | undefined;
   runPollMs?: number | undefined;
+  /**
+   * The server takes OAuth access tokens and has no static token: a browser has no way to sign in,
+   * so the board stays closed (never open to whoever reaches a non-loopback address).
+   */
+  oauthOnly?: boolean | undefined;
 }
 
 const PAGE_HEADERS = {
@@ -41,7 +46,8 @@ const PAGE_HEADERS = {
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
+  // Not no-referrer: with it Chromium sends "Origin: null" on the sign-in form, which the doors refuse.
+  "referrer-policy": "same-origin",
   "cache-control": "no-store",
 };
 const MAX_BODY = 256 * 1024;
@@ -72,10 +78,11 @@ export class Dashboard {
     );
   }
 
-  async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** `authorized`: the caller already let this request in (serve --http with OAuth: an access token). */
+  async serve(req: IncomingMessage, res: ServerResponse, by: { authorized?: boolean } = {}): Promise<void> {
     const url = new URL(req.url ?? "/", "http://dashboard.invalid");
     try {
-      await this.route(req, res, url);
+      await this.route(req, res, url, by.authorized === true);
     } catch (error) {
       if (isRalphError(error)) {
         const status =
@@ -95,7 +102,12 @@ export class Dashboard {
     }
   }
 
-  private async route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  private async route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    authorized: boolean,
+  ): Promise<void> {
     const path = url.pathname;
     const method = req.method ?? "GET";
     if (path.startsWith("/assets/")) return this.asset(res, path.slice("/assets/".length));
@@ -107,7 +119,13 @@ export class Dashboard {
       res.end();
       return;
     }
-    if (!this.auth.allows(req)) {
+    if (!authorized && this.options.oauthOnly) {
+      const message =
+        "The board needs RALPH_HTTP_TOKEN: this server takes OAuth tokens for /mcp, and a browser cannot sign in with those. " +
+        "Set RALPH_HTTP_TOKEN as well, or run `ralph-mcp dashboard` on this machine.";
+      return json(res, 403, { ok: false, message });
+    }
+    if (!authorized && !this.auth.allows(req)) {
       if (path === "/") return html(res, 401, signInPage());
       return json(res, 401, { ok: false, message: "Sign in first: open / and give the server's token." });
     }

@@ -83,11 +83,11 @@ export async function recentRuns(store: TaskStore, limit = RUNS_SHOWN): Promise<
   return store.runs.list({ limit });
 }
 
-export async function boardSnapshot(store: TaskStore): Promise<Board> {
+export async function boardSnapshot(store: TaskStore, cardsPerColumn = CARDS_PER_COLUMN): Promise<Board> {
   const [stats, runs, ...pages] = await Promise.all([
     store.stats(),
     recentRuns(store),
-    ...TASK_STATUSES.map((status) => taskPage(store, status, undefined)),
+    ...TASK_STATUSES.map((status) => taskPage(store, status, undefined, cardsPerColumn)),
   ]);
   const columns: Column[] = TASK_STATUSES.map((status, i) => {
     const page = pages[i] as TaskPageView;

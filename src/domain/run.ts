@@ -1,7 +1,9 @@
 /**
  * The run model: one pass of the orchestrator over the queue (claim → execute → verify → …),
- * as it is kept in the store and shown on `task://runs/{id}`. Pure data, no I/O.
+ * as it is kept in the store and shown on `task://runs/{id}`, and the rules both run stores follow.
+ * Pure, no I/O.
  */
+import { runEnded } from "./errors.js";
 
 /**
  * running    the loop is working (or waiting out a breaker cooldown)
@@ -26,6 +28,8 @@ export const STOP_CODES = [
   "repeated_error",
   "task_attempts",
   "cancelled",
+  /** A setting is wrong, found while the run worked (an agent command that cannot start). */
+  "setting_error",
   "error",
   "abandoned",
 ] as const;
@@ -66,7 +70,7 @@ export interface RunCurrent {
   /** Null while the run waits out a breaker cooldown. */
   task_id: string | null;
   attempt: number | null;
-  phase: "executing" | "verifying" | "cooldown";
+  phase: "executing" | "verifying" | "merging" | "cooldown";
   since: string;
 }
 
@@ -137,4 +141,34 @@ export function tryParseRunId(id: string): number | null {
   const match = RUN_ID.exec(id.trim());
   const seq = match ? Number(match[1]) : Number.NaN;
   return Number.isSafeInteger(seq) && seq >= 1 ? seq : null;
+}
+
+/** How many runs a list shows: 1 … 500, 50 when not given. */
+export function runListLimit(limit: number | undefined): number {
+  return Math.max(1, Math.min(500, Math.trunc(limit ?? 50)));
+}
+
+/**
+ * A run after a change it makes to itself, its heartbeat (`updated_at`) refreshed. A run that has
+ * already ended cannot change, so a late write never revives it.
+ */
+export function updateRun(run: Run, patch: RunUpdate, now: number): Run {
+  if (isFinalRunStatus(run.status)) throw runEnded(run.id, run.status);
+  return { ...run, ...patch, updated_at: new Date(now).toISOString() };
+}
+
+/** A running run whose process stopped updating it (killed or lost), as it is marked. */
+export function abandonRun(run: Run, now: number): Run {
+  const reason = `The process running it stopped updating it at ${run.updated_at} (killed or lost); its task, if any, returns to the queue when its lease expires.`;
+  const at = new Date(now).toISOString();
+  return {
+    ...run,
+    status: "abandoned",
+    stop_code: "abandoned",
+    stop_reason: reason,
+    stats: { ...run.stats, stop_reason: reason },
+    current: null,
+    finished_at: at,
+    updated_at: at,
+  };
 }

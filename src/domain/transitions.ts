@@ -16,9 +16,9 @@
  *   reset          any → pending, attempts 0
  */
 import { applyWrites, CLAIM_WRITES, COMPLETE_WRITES } from "./claim.js";
-import { ConflictError, InvalidTransitionError, type TaskAction } from "./errors.js";
+import { ConflictError, InvalidTransitionError, type TaskAction, ValidationError } from "./errors.js";
 import { type Feedback, type FeedbackSource, LIMITS, type Task, type TaskStatus } from "./task.js";
-import type { ValidNewTask } from "./validate.js";
+import type { TaskPatch, ValidNewTask } from "./validate.js";
 
 export type Action = Extract<TaskAction, "start" | "complete" | "fail" | "retry" | "release" | "renew_lease">;
 
@@ -290,6 +290,50 @@ export function expireLease(task: Task, now: number): Task {
       },
     ],
   };
+}
+
+/**
+ * A pending task with some of what it is changed (the patch is validated; depends_on resolved by
+ * the store). Any other status is refused: a task that started is history, not a draft.
+ */
+export function updateTask(task: Task, patch: TaskPatch, now: number): Task {
+  if (task.status !== "pending") throw wrongStatus(task, "update", ["pending"]);
+  if (patch.max_attempts !== undefined && patch.max_attempts < task.attempts) {
+    throw new ValidationError(
+      `max_attempts must be at least ${task.attempts}: ${task.id} has used ${task.attempts} attempts already.`,
+      {
+        kind: "invalid_value",
+        field: "max_attempts",
+        item: null,
+        text: `must be at least ${task.attempts}: ${task.id} has used ${task.attempts} attempts already.`,
+      },
+    );
+  }
+  if (patch.depends_on?.includes(task.id)) {
+    throw new ValidationError(`${task.id} cannot depend on itself.`, {
+      kind: "invalid_value",
+      field: "depends_on",
+      item: null,
+      text: `cannot name the task itself (${task.id}).`,
+    });
+  }
+  return {
+    ...task,
+    description: patch.description ?? task.description,
+    criteria: patch.criteria === undefined ? task.criteria : patch.criteria,
+    priority: patch.priority ?? task.priority,
+    max_attempts: patch.max_attempts ?? task.max_attempts,
+    depends_on: patch.depends_on ?? task.depends_on,
+    tags: patch.tags ?? task.tags,
+    updated_at: iso(now),
+  };
+}
+
+/** An in-progress task is deleted only when forced (someone is working on it). */
+export function assertDeletable(task: Task, force: boolean): void {
+  if (task.status === "in_progress" && !force) {
+    throw wrongStatus(task, "delete", ["pending", "completed", "failed"]);
+  }
 }
 
 /** Everything back to a fresh pending task; what it is (description, priority, …) stays. */

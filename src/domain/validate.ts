@@ -3,7 +3,7 @@
  * the stores run them again, so the CLI and the orchestrator get the same checks and messages.
  */
 import { z } from "zod";
-import { ValidationError } from "./errors.js";
+import { noIds, repeatedIds, ValidationError } from "./errors.js";
 import { LIMITS, type NewTask } from "./task.js";
 
 const text = (field: string, max: number) =>
@@ -66,6 +66,32 @@ export const reasonSchema = text("reason", LIMITS.reasonChars)
 export const feedbackSchema = text("feedback", LIMITS.feedbackChars).describe(
   "What the next attempt should do differently",
 );
+
+/** What `update` may change about a pending task; at least one field. */
+export const taskPatchSchema = z
+  .object({
+    description: descriptionSchema.optional(),
+    criteria: criteriaSchema.nullable().optional(),
+    priority: prioritySchema.optional(),
+    max_attempts: maxAttemptsSchema.optional(),
+    depends_on: dependsOnSchema.optional(),
+    tags: tagsSchema.optional(),
+  })
+  .refine((p) => Object.values(p).some((v) => v !== undefined), {
+    error: "Say what to change: description, criteria, priority, max_attempts, depends_on or tags",
+  });
+
+export type TaskPatch = z.input<typeof taskPatchSchema>;
+
+/** A patch checked, with lists cleaned as on add (ids trimmed, duplicates dropped). */
+export function validateTaskPatch(input: TaskPatch): TaskPatch {
+  const p = parseOrThrow(taskPatchSchema, input);
+  return {
+    ...p,
+    ...(p.depends_on ? { depends_on: [...new Set(p.depends_on.map((d) => d.trim()))] } : {}),
+    ...(p.tags ? { tags: [...new Set(p.tags)] } : {}),
+  };
+}
 
 /** A new task with defaults applied; what a store writes. */
 export interface ValidNewTask {
@@ -145,15 +171,19 @@ export function validateNewTask(input: NewTask, prefix?: string): ValidNewTask {
  * Returns, for each item, the indexes (0-based) of the batch items it depends on; a reference
  * to itself, out of range, or forming a cycle is a ValidationError.
  */
-export function validateBatch(inputs: NewTask[]): { tasks: ValidNewTask[]; localDeps: number[][] } {
+export interface ValidBatch {
+  tasks: ValidNewTask[];
+  /** For each item, the indexes (0-based) of the batch items it depends on (`#N`). */
+  localDeps: number[][];
+  /** For each item, the first item with its idempotency key (its own index when none). */
+  firstWithKey: number[];
+}
+
+export function validateBatch(inputs: NewTask[]): ValidBatch {
   if (!Array.isArray(inputs) || inputs.length === 0) {
     throw new ValidationError("A batch needs at least one task.");
   }
-  if (inputs.length > LIMITS.batch) {
-    throw new ValidationError(
-      `A batch holds at most ${LIMITS.batch} tasks (got ${inputs.length}); split it into several calls.`,
-    );
-  }
+  if (inputs.length > LIMITS.batch) throw batchTooBig(inputs.length);
   const tasks = inputs.map((input, i) => validateNewTask(input, `tasks[${i}]`));
   const localDeps = tasks.map((task, i) => {
     const local: number[] = [];
@@ -189,7 +219,38 @@ export function validateBatch(inputs: NewTask[]): { tasks: ValidNewTask[]; local
       `The batch's dependencies form a cycle: ${cycle.map((i) => `#${i + 1}`).join(" → ")}. Remove one of those depends_on entries.`,
     );
   }
-  return { tasks, localDeps };
+  return { tasks, localDeps, firstWithKey: firstWithKey(tasks) };
+}
+
+function batchTooBig(n: number): ValidationError {
+  return new ValidationError(
+    `A batch holds at most ${LIMITS.batch} tasks (got ${n}); split it into several calls.`,
+  );
+}
+
+/**
+ * Within-batch idempotency: for each item, the index of the first item of the batch with the same
+ * idempotency key (a repeat gets that item's task); its own index when it has no key or is the first.
+ */
+function firstWithKey(tasks: readonly ValidNewTask[]): number[] {
+  const first = new Map<string, number>();
+  return tasks.map((task, i) => {
+    const key = task.idempotency_key;
+    if (key === null) return i;
+    const seen = first.get(key);
+    if (seen !== undefined) return seen;
+    first.set(key, i);
+    return i;
+  });
+}
+
+/** The ids of a batch operation (complete_tasks_batch): 1 … 500, each named once. */
+export function validateIdBatch(ids: readonly string[]): string[] {
+  if (ids.length === 0) throw noIds();
+  if (ids.length > LIMITS.batch) throw batchTooBig(ids.length);
+  const unique = [...new Set(ids)];
+  if (unique.length !== ids.length) throw repeatedIds();
+  return unique;
 }
 
 /** A cycle in a dependency graph given as adjacency lists, as the list of nodes on it; else null. */

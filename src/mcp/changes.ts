@@ -7,6 +7,7 @@
  * an HTTP entry can publish the same events on its listen bus with `resourceUrisFor`.
  */
 
+import { Emitter } from "../emitter.js";
 import { log } from "../log.js";
 import type { ChangeEvent, TaskStore } from "../store/types.js";
 
@@ -74,7 +75,9 @@ export interface ChangeHubOptions {
 }
 
 export class ChangeHub {
-  private readonly listeners = new Set<QueueChangeListener>();
+  private readonly listeners = new Emitter<QueueChange>((error) =>
+    log.warn({ err: error }, "a change listener failed"),
+  );
   private unsubscribeStore: (() => void) | null = null;
   private pendingIds: Set<string> | null = new Set();
   private pendingAny = false;
@@ -98,7 +101,7 @@ export class ChangeHub {
   /** Listen for queue changes; the store's feed is watched only while someone listens. */
   subscribe(listener: QueueChangeListener): () => void {
     if (this.closed) return () => {};
-    this.listeners.add(listener);
+    const off = this.listeners.on(listener);
     if (!this.unsubscribeStore) {
       this.unsubscribeStore = this.store.onChange((event) => this.onStoreChange(event));
       this.checking = this.checking
@@ -109,7 +112,7 @@ export class ChangeHub {
         );
     }
     return () => {
-      this.listeners.delete(listener);
+      off();
       if (this.listeners.size === 0 && this.unsubscribeStore) {
         this.unsubscribeStore();
         this.unsubscribeStore = null;
@@ -159,13 +162,7 @@ export class ChangeHub {
 
   private emit(change: QueueChange): void {
     if (this.closed) return;
-    for (const listener of this.listeners) {
-      try {
-        listener(change);
-      } catch (error) {
-        log.warn({ err: error }, "a change listener failed");
-      }
-    }
+    this.listeners.emit(change);
   }
 
   /** Recompute the listed task set; true when it differs from the last one seen. */

@@ -20,6 +20,10 @@ export interface McpContext {
  * `_meta` envelope); on a 2025-era connection it did so once, in `initialize`.
  */
 export function workerIdFor(server: McpServer, ctx: ServerContext): string {
+  // Over HTTP with OAuth the token's subject is who acts: it holds the claims, whichever client
+  // or session it calls from.
+  const subject = ctx.http?.authInfo?.extra?.subject;
+  if (typeof subject === "string") return `oauth:${subject}`.slice(0, 200);
   const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
   const fromEnvelope = envelope?.[CLIENT_INFO_META_KEY] as { name?: unknown } | undefined;
   const name =

@@ -61,6 +61,8 @@ export interface CreateServerOptions {
   runs?: RunRegistry | undefined;
   /** More tools, registered after the queue tools (and run_orchestrator). */
   extraTools?: readonly ToolRegistrar[];
+  /** Called on the new server before anything is registered (HTTP with OAuth: scope challenges). */
+  prepare?: ((server: McpServer) => void) | undefined;
 }
 
 export function createServer(options: CreateServerOptions): McpServer {
@@ -82,6 +84,7 @@ export function createServer(options: CreateServerOptions): McpServer {
       maxToolInputElements: 100_000,
     },
   );
+  options.prepare?.(server);
   const ctx: McpContext = {
     store: options.store,
     leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,

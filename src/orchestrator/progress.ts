@@ -3,18 +3,20 @@
  * stops the run), and the timers that drive a run between events — the heartbeat and the
  * wall-clock deadline.
  */
+import { Emitter } from "../emitter.js";
 import { log } from "../log.js";
 import { formatDuration } from "./format.js";
 import type { Clock, ProgressListener, RunProgress } from "./types.js";
 import type { WorkerState } from "./workers.js";
 
 export class ProgressFeed {
-  private readonly listeners = new Set<ProgressListener>();
+  private readonly listeners = new Emitter<RunProgress>((error) =>
+    log.warn({ err: error }, "a progress listener failed"),
+  );
   private seq = 0;
 
   on(listener: ProgressListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.on(listener);
   }
 
   /** Send an event; `seq` grows by one with each. */
@@ -22,13 +24,7 @@ export class ProgressFeed {
     this.seq += 1;
     const numbered: RunProgress = { seq: this.seq, ...event };
     log.debug({ run: event.run.id, kind: event.kind, task: event.task_id }, event.message);
-    for (const listener of this.listeners) {
-      try {
-        listener(numbered);
-      } catch (error) {
-        log.warn({ err: error }, "a progress listener failed");
-      }
-    }
+    this.listeners.emit(numbered);
   }
 
   clear(): void {

@@ -16,6 +16,7 @@
  */
 import { ConflictError, isRalphError } from "../domain/errors.js";
 import { isFinalRunStatus, type Run } from "../domain/run.js";
+import { Emitter } from "../emitter.js";
 import { log } from "../log.js";
 import type { TaskStore } from "../store/types.js";
 import { OrchestratorBuilder, type RunParams } from "./builder.js";
@@ -47,7 +48,7 @@ export class RunRegistry {
   private readonly active = new Map<string, RunHandle>();
   /** Starts under way that have no handle yet (they count against maxActiveRuns). */
   private starting = 0;
-  private readonly everyRun = new Set<RunListener>();
+  private readonly everyRun = new Emitter<Run>((error) => log.warn({ err: error }, "a run listener failed"));
   private readonly store: TaskStore;
 
   constructor(private readonly config: RunRegistryOptions) {
@@ -113,18 +114,11 @@ export class RunRegistry {
    * function that stops it.
    */
   onAnyRun(listener: RunListener): () => void {
-    this.everyRun.add(listener);
-    return () => this.everyRun.delete(listener);
+    return this.everyRun.on(listener);
   }
 
   private tell(run: Run): void {
-    for (const listener of this.everyRun) {
-      try {
-        listener(run);
-      } catch (error) {
-        log.warn({ err: error }, "a run listener failed");
-      }
-    }
+    this.everyRun.emit(run);
   }
 
   /** The handle of a run working in this process, if it is one. */

@@ -263,6 +263,12 @@ class ActiveRun implements RunHandle {
         );
       },
       spend: (tokens, model) => spend(this.stats, this.parts.prices, tokens, model),
+      workspaces: this.parts.workspaces,
+      verifyAfterMerge: this.parts.verifyAfterMerge,
+      onMerging: () => {
+        this.workers.update(slot, { phase: "merging" });
+        this.emit("merging", `${task.id} attempt ${attempt}: passed; merging its work`, task.id, attempt);
+      },
     });
     this.workers.idle(slot);
     await applyOutcome(task, outcome, {

@@ -8,8 +8,9 @@
  * 3. Bearer token, when RALPH_HTTP_TOKEN is set: compared in constant time (both sides hashed
  *    first, so neither the length nor a prefix of the token leaks through timing).
  *
- * Strangers at doors 1 and 2 get 403, at door 3 401. A non-loopback bind without a token is
- * refused before anything listens (`assertBindable`).
+ * Strangers at doors 1 and 2 get 403, at door 3 401. With OAuth (RALPH_OAUTH_ISSUER), door 3 is
+ * the resource server of oauth/resource-server.ts, which also accepts the static token. A
+ * non-loopback bind with neither is refused before anything listens (`assertBindable`).
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { isIP } from "node:net";
@@ -88,13 +89,14 @@ export function defaultAllowedOrigins(extra: readonly string[] = []): string[] {
   return [...new Set<string>([...LOOPBACK_NAMES, ...extra.map(asOriginEntry)])];
 }
 
-/** Refuse to serve a queue to the network without a token. */
-export function assertBindable(host: string, token: string | undefined): void {
-  if (isLoopback(host) || (token !== undefined && token !== "")) return;
+/** Refuse to serve a queue to the network without a token: the static one, or OAuth (`oauth`). */
+export function assertBindable(host: string, token: string | undefined, oauth = false): void {
+  if (isLoopback(host) || oauth || (token !== undefined && token !== "")) return;
   throw new ValidationError(
     `Refusing to listen on ${host} without a token: anyone who can reach that address could read and change the queue. ` +
       "Set RALPH_HTTP_TOKEN in the server's environment (for example RALPH_HTTP_TOKEN=$(openssl rand -hex 32)) " +
-      "and give clients the header `Authorization: Bearer <token>`, or bind a loopback address (--host 127.0.0.1).",
+      "and give clients the header `Authorization: Bearer <token>`, or have an OAuth authorization server issue tokens " +
+      "(RALPH_OAUTH_ISSUER and RALPH_PUBLIC_URL), or bind a loopback address (--host 127.0.0.1).",
   );
 }
 

@@ -3,6 +3,7 @@
  * protocol eras from the same createServer() factory as stdio, plus `/healthz`.
  *
  *   request ─▶ doors (Host, Origin → 403; bearer token → 401; body size → 413)
+ *           ─▶ with OAuth (oauth/): the access token → 401, a call beyond its scope → 403
  *           ─▶ isLegacyRequest?
  *                yes: LegacySessions — one sessionful transport and server instance per
  *                     2025-era session, fed by the process's ChangeHub (subscriptions, progress)
@@ -24,6 +25,7 @@ import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { toWebRequest } from "@modelcontextprotocol/node";
 import {
+  type AuthInfo,
   createMcpHandler,
   isJsonContentType,
   isLegacyRequest,
@@ -47,6 +49,10 @@ import {
 import { refuseBody, usableId } from "./jsonrpc-guard.js";
 import { jsonRpcError, LegacySessions, type Routed } from "./legacy-sessions.js";
 import { ListenRegistry, listenUris } from "./listen-registry.js";
+import { type OAuthOptions, oauthFromEnv, resolveOAuth } from "./oauth/config.js";
+import { OAuthGate } from "./oauth/gate.js";
+import { ResourceServer } from "./oauth/resource-server.js";
+import { methodChallenge, requireScopesOnRegistration } from "./oauth/scopes.js";
 import { ServerRuntime, serveProcess } from "./runtime.js";
 
 export const MCP_PATH = "/mcp";
@@ -82,6 +88,8 @@ export interface HttpServerOptions {
   leaseMs?: number | undefined;
   /** More tools, registered after the queue tools (as for createServer). */
   extraTools?: readonly ToolRegistrar[] | undefined;
+  /** Be an OAuth 2.1 resource server for this issuer (RALPH_OAUTH_ISSUER; see oauth/config.ts). */
+  oauth?: OAuthOptions | undefined;
 }
 
 export interface RunningHttpServer {
@@ -127,19 +135,31 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const { store } = options;
   const host = options.host ?? DEFAULT_HTTP_HOST;
   const token = options.token === "" ? undefined : options.token;
-  assertBindable(host, token);
+  const oauthConfig = options.oauth ? resolveOAuth(options.oauth, host) : undefined;
+  assertBindable(host, token, oauthConfig !== undefined);
+  const oauth = oauthConfig ? new ResourceServer(oauthConfig, MCP_PATH) : undefined;
   const maxRequestBodySize = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const drainMs = options.drainMs ?? 10_000;
   const maxListens = options.maxListens ?? 500;
   const doors = new Doors({
-    allowedHosts: defaultAllowedHosts(host, options.allowedHosts),
+    allowedHosts: defaultAllowedHosts(host, [
+      ...(options.allowedHosts ?? []),
+      ...(oauth?.publicHost ? [oauth.publicHost] : []),
+    ]),
     allowedOrigins: defaultAllowedOrigins(options.allowedOrigins),
     token,
   });
+  const gate = oauth ? new OAuthGate(oauth, doors) : undefined;
 
   const runtime = new ServerRuntime(store);
   const { hub, runs } = runtime;
-  const base = { store, runs, leaseMs: options.leaseMs, extraTools: options.extraTools };
+  const base = {
+    store,
+    runs,
+    leaseMs: options.leaseMs,
+    extraTools: options.extraTools,
+    ...(oauth ? { prepare: requireScopesOnRegistration } : {}),
+  };
   const onerror = (error: Error) => log.debug({ err: error }, "MCP over HTTP");
   const modern = createMcpHandler(({ era }) => createServer({ ...base, era }), {
     legacy: "reject",
@@ -161,10 +181,20 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const inFlight = new InFlight();
   let draining = false;
   // The board at / (src/dashboard): behind the same doors, fed by the same hub.
-  const dashboard = new Dashboard({ store, doors, hub, runs });
+  const dashboard = new Dashboard({
+    store,
+    doors,
+    hub,
+    runs,
+    oauthOnly: oauth !== undefined && !doors.requiresToken,
+  });
 
   /** Route one request that passed the doors; `markStream` says it is a notification stream, not work. */
-  async function route(request: Request, markStream: () => void): Promise<Routed> {
+  async function route(
+    request: Request,
+    markStream: () => void,
+    authInfo: AuthInfo | undefined,
+  ): Promise<Routed> {
     let parsedBody: unknown;
     if (request.method === "POST") {
       if (!isJsonContentType(request.headers.get("content-type"))) {
@@ -186,10 +216,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     } else if (request.method === "GET") {
       markStream();
     }
+    const challenge = oauth ? methodChallenge(parsedBody, authInfo) : undefined;
+    if (challenge) return { response: (oauth as ResourceServer).insufficientScope(challenge) };
     if (await isLegacyRequest(request, parsedBody, { maxRequestBodySize }))
-      return sessions.handle(request, parsedBody);
+      return sessions.handle(request, parsedBody, authInfo);
     const uris = listenUris(parsedBody);
-    if (uris === null) return { response: await modern.fetch(request, { parsedBody }) };
+    if (uris === null) return { response: await modern.fetch(request, { parsedBody, authInfo }) };
     // Each open stream holds memory (~90 KB) until its own client ends it: bounded like sessions,
     // and a newcomer is refused rather than ending someone else's stream.
     if (listens.size >= maxListens) {
@@ -210,7 +242,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     markStream();
     const forget = listens.add(uris);
     try {
-      return { response: await modern.fetch(request, { parsedBody }), done: forget };
+      return { response: await modern.fetch(request, { parsedBody, authInfo }), done: forget };
     } catch (error) {
       forget();
       throw error;
@@ -232,6 +264,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     };
     let routed: Routed | undefined;
     try {
+      let authInfo: AuthInfo | undefined;
+      if (gate) {
+        const outcome = await gate.mcp(req);
+        if (outcome instanceof Response) {
+          await write(res, outcome, cors);
+          return;
+        }
+        authInfo = outcome;
+      }
       const abort = new AbortController();
       res.once("close", () => abort.abort());
       let request: Request;
@@ -245,7 +286,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         }
         throw error;
       }
-      routed = await route(request, markStream);
+      routed = await route(request, markStream, authInfo);
       await write(res, routed.response, cors);
     } catch (error) {
       log.warn({ err: error }, "HTTP request failed");
@@ -254,6 +295,24 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     } finally {
       routed?.done?.();
       if (counted) inFlight.leave();
+    }
+  }
+
+  /** The board; with OAuth, after the gate (an access token, or the board's own sign-in). */
+  async function serveDashboard(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    cors: Record<string, string>,
+  ): Promise<void> {
+    if (!gate) return dashboard.serve(req, res);
+    try {
+      const decision = await gate.dashboard(req, path);
+      if (decision instanceof Response) await write(res, decision, cors);
+      else await dashboard.serve(req, res, { authorized: decision === "authorized" });
+    } catch (error) {
+      log.warn({ err: error }, "dashboard request failed");
+      if (!res.headersSent) await write(res, jsonRpcError(500, -32603, "Internal server error."), cors);
     }
   }
 
@@ -299,15 +358,20 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       void serveHealth(req, res);
       return;
     }
+    if (oauth?.isMetadataPath(path ?? "")) {
+      void write(res, oauth.metadataResponse(req.method), cors);
+      return;
+    }
     if (path !== undefined && dashboard.handles(path)) {
-      void dashboard.serve(req, res);
+      void serveDashboard(req, res, path, cors);
       return;
     }
     if (path !== MCP_PATH) {
       void write(res, jsonRpcError(404, -32000, `Not found: the MCP endpoint is ${MCP_PATH}.`), cors);
       return;
     }
-    const unauthorized = doors.checkToken(header(req, "authorization"));
+    // With OAuth, serveMcp checks the token (the static one too).
+    const unauthorized = oauth ? null : doors.checkToken(header(req, "authorization"));
     if (unauthorized) {
       void write(
         res,
@@ -349,6 +413,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   }
   const shownHost = host === "0.0.0.0" || host === "::" || host === "[::]" ? machineName() : host;
   const url = `http://${asHostname(shownHost)}:${port}${MCP_PATH}`;
+  oauth?.bindTo(`http://${asHostname(shownHost)}:${port}`);
+  oauth?.warmUp();
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
@@ -458,15 +524,23 @@ export interface HttpCommandOptions {
 export async function runHttpServer(options: HttpCommandOptions): Promise<void> {
   const token = process.env.RALPH_HTTP_TOKEN?.trim() || undefined;
   const host = options.host ?? DEFAULT_HTTP_HOST;
-  assertBindable(host, token); // before the store is opened: a refused start leaves nothing behind
+  const oauth = oauthFromEnv();
+  // Before the store is opened: a refused start leaves nothing behind.
+  if (oauth) resolveOAuth(oauth, host);
+  assertBindable(host, token, oauth !== undefined);
   const { openStore } = await import("../store/open.js");
   const store = await openStore(options.db);
   await serveProcess(store, async () => {
-    const running = await startHttpServer({ ...options, store, host, token });
+    const running = await startHttpServer({ ...options, store, host, token, oauth });
     log.info(
-      { url: running.url, store: store.location, auth: token ? "bearer token" : "none (loopback only)" },
+      { url: running.url, store: store.location, auth: describeAuth(token, oauth) },
       "ralph-mcp HTTP server listening",
     );
     return running;
   });
+}
+
+function describeAuth(token: string | undefined, oauth: OAuthOptions | undefined): string {
+  const kinds = [...(oauth ? [`OAuth (issuer ${oauth.issuer})`] : []), ...(token ? ["bearer token"] : [])];
+  return kinds.length > 0 ? kinds.join(" and ") : "none (loopback only)";
 }

@@ -14,17 +14,21 @@
  */
 import { randomUUID } from "node:crypto";
 import {
+  type AuthInfo,
   isInitializeRequest,
   type LegacyHttpHandler,
   type McpServer,
   WebStandardStreamableHTTPServerTransport,
 } from "@modelcontextprotocol/server";
 import { log } from "../log.js";
+import { subjectOf } from "./oauth/resource-server.js";
 
 interface Session {
   id: string;
   server: McpServer;
   transport: WebStandardStreamableHTTPServerTransport;
+  /** With OAuth: the subject whose token opened the session; only it may use the session. */
+  subject: string | undefined;
   /** Requests of this session whose responses are still being written (an open GET stream is one). */
   open: number;
   lastActive: number;
@@ -71,8 +75,11 @@ export class LegacySessions {
     return this.sessions.size;
   }
 
-  /** Serve one 2025-era request; `parsedBody` is the POST body already read and parsed. */
-  async handle(request: Request, parsedBody: unknown): Promise<Routed> {
+  /**
+   * Serve one 2025-era request; `parsedBody` is the POST body already read and parsed, `authInfo`
+   * the verified OAuth token it came with (handlers see it as ctx.http.authInfo).
+   */
+  async handle(request: Request, parsedBody: unknown, authInfo?: AuthInfo): Promise<Routed> {
     const id = request.headers.get("mcp-session-id");
     if (id !== null) {
       const session = this.sessions.get(id);
@@ -85,6 +92,15 @@ export class LegacySessions {
           ),
         };
       }
+      if (session.subject !== subjectOf(authInfo)) {
+        return {
+          response: jsonRpcError(
+            403,
+            -32001,
+            "Forbidden: this session was opened with another user's token. Send initialize to start your own.",
+          ),
+        };
+      }
       session.open++;
       session.lastActive = Date.now();
       const done = () => {
@@ -92,15 +108,16 @@ export class LegacySessions {
         session.lastActive = Date.now();
       };
       try {
-        return { response: await session.transport.handleRequest(request, { parsedBody }), done };
+        return { response: await session.transport.handleRequest(request, { parsedBody, authInfo }), done };
       } catch (error) {
         done();
         throw error;
       }
     }
     if (request.method === "POST" && isInitialize(parsedBody))
-      return { response: await this.open(request, parsedBody) };
-    if (request.method === "POST") return { response: await this.options.stateless(request, { parsedBody }) };
+      return { response: await this.open(request, parsedBody, authInfo) };
+    if (request.method === "POST")
+      return { response: await this.options.stateless(request, { parsedBody, authInfo }) };
     return { response: jsonRpcError(400, -32000, "Bad Request: Mcp-Session-Id header is required.") };
   }
 
@@ -111,7 +128,11 @@ export class LegacySessions {
     await Promise.all([...this.sessions.keys()].map((id) => this.end(id, "server stopping")));
   }
 
-  private async open(request: Request, parsedBody: unknown): Promise<Response> {
+  private async open(
+    request: Request,
+    parsedBody: unknown,
+    authInfo: AuthInfo | undefined,
+  ): Promise<Response> {
     if (this.closed) return jsonRpcError(503, -32000, "The server is stopping.");
     // Only a session's own client ends it (DELETE), or its idleness does: a new client never
     // pushes out someone else's session, so a full server refuses the newcomer instead.
@@ -128,7 +149,8 @@ export class LegacySessions {
       sessionIdGenerator: () => randomUUID(),
       maxRequestBodySize: this.options.maxRequestBodySize,
       onsessioninitialized: (id) => {
-        this.sessions.set(id, { id, server, transport, open: 0, lastActive: Date.now() });
+        const subject = subjectOf(authInfo);
+        this.sessions.set(id, { id, server, transport, subject, open: 0, lastActive: Date.now() });
         log.debug({ session: id, sessions: this.sessions.size }, "session opened");
       },
       onsessionclosed: (id) => {
@@ -137,7 +159,7 @@ export class LegacySessions {
     });
     transport.onerror = (error) => log.debug({ err: error }, "legacy HTTP transport");
     await server.connect(transport);
-    const response = await transport.handleRequest(request, { parsedBody });
+    const response = await transport.handleRequest(request, { parsedBody, authInfo });
     // The initialize was refused before a session began (a bad Accept header, say): nothing to keep.
     if (transport.sessionId === undefined) await server.close();
     return response;

@@ -7,10 +7,11 @@
  * HTTP records each listen POST here (http.ts); stdio's ListenTap records the listen requests it
  * sees on the wire.
  */
+import { Emitter } from "../emitter.js";
 
 export class ListenRegistry {
   private readonly listens = new Map<number, readonly string[]>();
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Emitter<void>();
   private next = 0;
 
   /** Every URI some open listen stream asked for. */
@@ -22,8 +23,7 @@ export class ListenRegistry {
 
   /** Call `listener` whenever what `watched()` returns may have changed; returns the unsubscribe. */
   readonly onChange = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.on(listener);
   };
 
   /** Record one open stream's URIs; returns the call that forgets them (once). */
@@ -48,13 +48,7 @@ export class ListenRegistry {
   }
 
   private changed(): void {
-    for (const listener of this.listeners) {
-      try {
-        listener();
-      } catch {
-        // a listener's failure is its own
-      }
-    }
+    this.listeners.emit();
   }
 }
 

@@ -20,10 +20,11 @@ const TOOLS = [
   "reset_all_tasks",
   "add_tasks_batch",
   "complete_tasks_batch",
+  "show_board",
   "run_orchestrator",
 ];
 
-const READ_ONLY = ["get_next_task", "get_task", "list_tasks"];
+const READ_ONLY = ["get_next_task", "get_task", "list_tasks", "show_board"];
 const DESTRUCTIVE = ["clear_completed", "reset_all_tasks", "run_orchestrator"];
 /** Only run_orchestrator reaches outside the queue: it runs the configured agent. */
 const OPEN_WORLD = ["run_orchestrator"];
@@ -69,9 +70,9 @@ describe.each<Era>(["legacy", "modern"])("the MCP surface (%s era, real stdio)",
     expect(tools.find((t) => t.name === "reset_all_tasks")?.annotations?.idempotentHint).toBe(true);
   });
 
-  it("keeps tools/list within 8 KB", async () => {
+  it("keeps tools/list under 9,000 bytes (PRODUCT.md)", async () => {
     const size = Buffer.byteLength(JSON.stringify(await client.listTools()));
-    expect(size).toBeLessThanOrEqual(8 * 1024);
+    expect(size).toBeLessThan(9_000);
   });
 
   it("calls every tool, each answering with the brief's sentence as text and as structuredContent.message", async () => {

@@ -170,7 +170,7 @@ export function BoardView({ source }: { source: BoardSource }) {
         <Stat label="done" value={percent(stats.completion_rate)} />
         <Stat label="avg attempts" value={stats.average_attempts} />
       </section>
-      <div class="upper">
+      <div class={`upper${board.runs.length === 0 ? " single" : ""}`}>
         <Runs runs={board.runs} now={now} onCancel={cancelRun} />
         <Charts runs={board.runs} />
       </div>

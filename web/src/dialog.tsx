@@ -19,8 +19,8 @@ export function Dialog({ ask, onClose }: { ask: Ask; onClose: () => void }) {
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
   }, [onClose]);
-  const submit = async (event: Event) => {
-    event.preventDefault();
+  // A button, not a form submission: hosts render MCP Apps in frames sandboxed without allow-forms.
+  const submit = async () => {
     setBusy(true);
     setError(null);
     try {
@@ -33,7 +33,7 @@ export function Dialog({ ask, onClose }: { ask: Ask; onClose: () => void }) {
   };
   return (
     <div class="overlay">
-      <form class="dialog" onSubmit={submit} aria-label={ask.title}>
+      <div class="dialog" role="dialog" aria-label={ask.title}>
         <h3>{ask.title}</h3>
         {ask.field && (
           <label>
@@ -57,15 +57,16 @@ export function Dialog({ ask, onClose }: { ask: Ask; onClose: () => void }) {
             Keep it
           </button>
           <button
-            type="submit"
+            type="button"
             class={ask.danger ? "danger" : "primary"}
             disabled={busy}
             data-action="confirm"
+            onClick={() => void submit()}
           >
             {ask.confirm}
           </button>
         </div>
-      </form>
+      </div>
     </div>
   );
 }

@@ -24,6 +24,8 @@ export interface ToolDefinition<I extends z.ZodType, O extends z.ZodType> {
   hints: ToolHints;
   /** Input properties whose items repeat another tool's arguments (see listed()). */
   terse?: readonly string[];
+  /** The tool's `_meta` in tools/list (show_board: the MCP App it renders, `ui.resourceUri`). */
+  meta?: Record<string, unknown>;
 }
 
 /**
@@ -58,6 +60,7 @@ export function defineTool<I extends z.ZodType, O extends z.ZodType>(
       inputSchema: listed(definition.inputSchema, { terse: definition.terse ?? [] }),
       outputSchema: listed(definition.outputSchema),
       ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+      ...(definition.meta ? { _meta: definition.meta } : {}),
     },
     guarded(name, handler),
   );

@@ -17,6 +17,7 @@ import { registerGetTask } from "./get-task.js";
 import { registerListTasks } from "./list-tasks.js";
 import { registerResetAllTasks } from "./reset-all-tasks.js";
 import { registerRetryTask } from "./retry-task.js";
+import { registerShowBoard } from "./show-board.js";
 import { registerStartTask } from "./start-task.js";
 
 export type ToolRegistrar = (server: McpServer, ctx: McpContext) => void;
@@ -35,6 +36,7 @@ export const TOOLS: readonly ToolRegistrar[] = [
   registerResetAllTasks,
   registerAddTasksBatch,
   registerCompleteTasksBatch,
+  registerShowBoard,
   // run_orchestrator — added by createServer when it is given the run registry.
 ];
 

@@ -17,15 +17,20 @@ export interface CommandExecutorOptions {
   cwd?: string | undefined;
 }
 
+/** The variables a command gets: the task, the attempt, the run, and its workspace when it has one. */
 export function taskEnv(request: {
   task: { id: string };
   attempt: number;
   runId: string;
+  workspace?: string | undefined;
+  merged?: boolean | undefined;
 }): Record<string, string> {
   return {
     RALPH_TASK_ID: request.task.id,
     RALPH_TASK_ATTEMPT: String(request.attempt),
     RALPH_RUN_ID: request.runId,
+    ...(request.workspace !== undefined ? { RALPH_WORKSPACE: request.workspace } : {}),
+    ...(request.merged ? { RALPH_MERGED: "1" } : {}),
   };
 }
 
@@ -76,7 +81,7 @@ export class CommandExecutor implements Executor {
         timeoutMs: this.options.timeoutMs,
         maxOutputBytes: this.options.maxOutputChars,
         killGraceMs: this.options.killGraceMs,
-        cwd: this.options.cwd,
+        cwd: request.workspace ?? this.options.cwd,
       },
       signal,
     );

@@ -30,7 +30,7 @@ export class CommandVerifier implements Verifier {
         timeoutMs: this.options.timeoutMs,
         maxOutputBytes: LIMITS.feedbackChars,
         killGraceMs: this.options.killGraceMs,
-        cwd: this.options.cwd,
+        cwd: request.workspace ?? this.options.cwd,
       },
       signal,
     );

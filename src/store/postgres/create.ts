@@ -6,7 +6,7 @@ import { StoreUnavailableError, unknownDependency } from "../../domain/errors.js
 import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
 import type { NewTask, TaskStatus } from "../../domain/task.js";
 import * as T from "../../domain/transitions.js";
-import { type ValidNewTask, validateBatch } from "../../domain/validate.js";
+import { type ValidBatch, type ValidNewTask, validateBatch } from "../../domain/validate.js";
 import type { CreateResult } from "../types.js";
 import type { PgContext } from "./context.js";
 import { RetryTransaction } from "./db.js";
@@ -17,8 +17,8 @@ export async function insertTasks(ctx: PgContext, inputs: NewTask[]): Promise<Cr
   const batch = validateBatch(inputs);
   const withDependencies = batch.tasks.some((t) => t.depends_on.length > 0);
   const { results, created } = withDependencies
-    ? await insertWithDependencies(ctx, inputs.length, batch.tasks, batch.localDeps)
-    : await insertPlain(ctx, batch.tasks);
+    ? await insertWithDependencies(ctx, inputs.length, batch)
+    : await insertPlain(ctx, batch);
   if (created.length > 0) ctx.feed.publish([{ kind: "created", seqs: created }]);
   return results;
 }
@@ -26,20 +26,12 @@ export async function insertTasks(ctx: PgContext, inputs: NewTask[]): Promise<Cr
 /** Tasks without dependencies: one statement (sql/create.ts insertPlain). */
 async function insertPlain(
   ctx: PgContext,
-  tasks: ValidNewTask[],
+  { tasks, firstWithKey }: ValidBatch,
 ): Promise<{ results: CreateResult[]; created: number[] }> {
   const results: Array<CreateResult | undefined> = new Array(tasks.length);
   const created: number[] = [];
-  const firstWithKey = new Map<string, number>();
-  let pending: number[] = [];
-  tasks.forEach((task, i) => {
-    const key = task.idempotency_key;
-    if (key !== null) {
-      if (firstWithKey.has(key)) return; // a repeat inside the batch gets the first one's task
-      firstWithKey.set(key, i);
-    }
-    pending.push(i);
-  });
+  // A repeat inside the batch gets the first one's task.
+  let pending = tasks.map((_, i) => i).filter((i) => firstWithKey[i] === i);
   // One pass nearly always; another only when a key's task was deleted between our insert
   // finding it and our reading it.
   for (let round = 0; pending.length > 0; round++) {
@@ -79,10 +71,9 @@ async function insertPlain(
       else pending.push(i);
     }
   }
-  tasks.forEach((task, i) => {
-    if (results[i] !== undefined || task.idempotency_key === null) return;
-    const first = results[firstWithKey.get(task.idempotency_key) as number] as CreateResult;
-    results[i] = { task: first.task, created: false };
+  tasks.forEach((_, i) => {
+    const first = firstWithKey[i] as number;
+    if (first !== i) results[i] = { task: (results[first] as CreateResult).task, created: false };
   });
   return { results: results as CreateResult[], created };
 }
@@ -94,8 +85,7 @@ async function insertPlain(
 function insertWithDependencies(
   ctx: PgContext,
   batchSize: number,
-  tasks: ValidNewTask[],
-  localDeps: number[][],
+  { tasks, localDeps, firstWithKey }: ValidBatch,
 ): Promise<{ results: CreateResult[]; created: number[] }> {
   const keys = [...new Set(tasks.map((t) => t.idempotency_key).filter((k): k is string => k !== null))];
   return ctx.db.transaction(async (tx) => {
@@ -106,16 +96,8 @@ function insertWithDependencies(
       }
     }
     // Each item is new, or returns a stored task (its key is taken), or repeats an earlier item's key.
-    const firstWithKey = new Map<string, number>();
-    tasks.forEach((task, i) => {
-      const key = task.idempotency_key;
-      if (key !== null && !stored.has(key) && !firstWithKey.has(key)) firstWithKey.set(key, i);
-    });
     const storedRow = (i: number): Row | undefined => stored.get(tasks[i]?.idempotency_key ?? "");
-    const firstOf = (i: number): number => {
-      const key = tasks[i]?.idempotency_key ?? null;
-      return key === null ? i : (firstWithKey.get(key) ?? i);
-    };
+    const firstOf = (i: number): number => firstWithKey[i] as number;
     const newIndexes = tasks.map((_, i) => i).filter((i) => !storedRow(i) && firstOf(i) === i);
 
     // Lock every stored task a new item depends on: named ids, and stored tasks named by #N.

@@ -24,6 +24,7 @@
  */
 import pg from "pg";
 import { formatTaskId } from "../../domain/ids.js";
+import { Emitter } from "../../emitter.js";
 import { log } from "../../log.js";
 import type { ChangeEvent, ChangeListener } from "../types.js";
 
@@ -124,7 +125,7 @@ export function encodePayloads(origin: string, records: readonly ChangeRecord[])
 }
 
 export class ChangeFeed {
-  private readonly listeners = new Set<ChangeListener>();
+  private readonly listeners = new Emitter<ChangeEvent>();
   private readonly minDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly heartbeatMs: number;
@@ -159,10 +160,7 @@ export class ChangeFeed {
   }
 
   onChange(listener: ChangeListener): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return this.listeners.on(listener);
   }
 
   /** Report committed changes: to this process's listeners now, to every other server soon after. */
@@ -325,13 +323,7 @@ export class ChangeFeed {
   }
 
   private emit(event: ChangeEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A listener's failure is its own; the feed and the other listeners go on.
-      }
-    }
+    this.listeners.emit(event);
   }
 
   private jitter(ms: number): number {

@@ -4,10 +4,10 @@
  * domain's transition (src/domain/transitions.ts) in JavaScript, and writes the result back
  * (sql/transition.ts explains the locks).
  */
-import { noIds, repeatedIds, ValidationError } from "../../domain/errors.js";
 import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
-import { type FeedbackSource, LIMITS, type Task } from "../../domain/task.js";
+import type { FeedbackSource, Task } from "../../domain/task.js";
 import * as T from "../../domain/transitions.js";
+import { validateIdBatch } from "../../domain/validate.js";
 import { type ClaimOptions, DEFAULT_LEASE_MS, type WorkerOptions } from "../types.js";
 import type { PgContext } from "./context.js";
 import type { Queryable } from "./db.js";
@@ -114,16 +114,7 @@ export function release(
 
 export async function completeBatch(ctx: PgContext, ids: string[], result: string): Promise<Task[]> {
   ctx.assertOpen();
-  if (ids.length === 0) throw noIds();
-  if (ids.length > LIMITS.batch) {
-    throw new ValidationError(
-      `A batch holds at most ${LIMITS.batch} tasks (got ${ids.length}); split it into several calls.`,
-    );
-  }
-  const unique = [...new Set(ids)];
-  if (unique.length !== ids.length) {
-    throw repeatedIds();
-  }
+  const unique = validateIdBatch(ids);
   const seqs = unique.map(tryParseTaskId);
   const tasks = await ctx.db.transaction(async (tx) => {
     const locked = await tx.query<LockedRow>(ctx.sql.lockMany, [seqs.filter((s) => s !== null)]);

@@ -1,16 +1,10 @@
 /** Reads of the PostgreSQL store. No locks: each statement sees the state committed when it started. */
-import { type NotFoundError, taskNotFound, ValidationError } from "../../domain/errors.js";
+import { type NotFoundError, taskNotFound } from "../../domain/errors.js";
 import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
-import {
-  emptyCounts,
-  isTaskStatus,
-  LIMITS,
-  statsFromCounts,
-  type Task,
-  type TaskStats,
-} from "../../domain/task.js";
-import { decodeCursor, encodeCursor } from "../cursor.js";
-import { DEFAULT_LIST_LIMIT, type ListQuery, type TaskPage } from "../types.js";
+import { emptyCounts, isTaskStatus, statsFromCounts, type Task, type TaskStats } from "../../domain/task.js";
+import { encodeCursor } from "../cursor.js";
+import { COMPLETION_SCAN, listArguments, matchingIds } from "../queries.js";
+import type { ListQuery, TaskPage } from "../types.js";
 import type { PgContext } from "./context.js";
 import type { Queryable } from "./db.js";
 import { type Row, rowToTask } from "./rows.js";
@@ -26,19 +20,14 @@ export async function getTask(ctx: PgContext, id: string): Promise<Task> {
 
 export async function listTasks(ctx: PgContext, query: ListQuery): Promise<TaskPage> {
   ctx.assertOpen();
-  const { status, limit = DEFAULT_LIST_LIMIT, cursor } = query;
-  if (status !== undefined && !isTaskStatus(status)) {
-    throw new ValidationError(
-      `Unknown status "${status}". Use one of: pending, in_progress, completed, failed.`,
-    );
-  }
-  if (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.listLimit) {
-    throw new ValidationError(`limit must be a whole number from 1 to ${LIMITS.listLimit}.`);
-  }
-  const after = cursor === undefined ? 0 : decodeCursor(cursor, status);
+  const { status, limit, after, queue, scope } = listArguments(query);
   const rows = await ctx.db.query<Row & { total: number }>(
-    status === undefined ? ctx.sql.listAll : ctx.sql.listByStatus,
-    status === undefined ? [after, limit + 1] : [after, limit + 1, status],
+    queue ? ctx.sql.listQueue : status === undefined ? ctx.sql.listAll : ctx.sql.listByStatus,
+    queue
+      ? [after, limit + 1, status ?? null]
+      : status === undefined
+        ? [after, limit + 1]
+        : [after, limit + 1, status],
     { readOnly: true },
   );
   const tasks = rows.filter((r) => r.seq !== null);
@@ -47,7 +36,8 @@ export async function listTasks(ctx: PgContext, query: ListQuery): Promise<TaskP
   return {
     tasks: page.map(rowToTask),
     total: rows[0]?.total ?? 0,
-    nextCursor: tasks.length > limit && last ? encodeCursor(Number(last.seq), status) : null,
+    nextCursor:
+      tasks.length > limit && last ? encodeCursor(queue ? after + limit : Number(last.seq), scope) : null,
   };
 }
 
@@ -77,14 +67,12 @@ export async function stats(ctx: PgContext): Promise<TaskStats> {
 
 export async function completeIds(ctx: PgContext, prefix: string, limit: number): Promise<string[]> {
   ctx.assertOpen();
-  const rows = await ctx.db.query<{ seq: string }>(ctx.sql.recentSeqs, [5_000], { readOnly: true });
-  const out: string[] = [];
-  for (const { seq } of rows) {
-    const id = formatTaskId(Number(seq));
-    if (id.startsWith(prefix)) out.push(id);
-    if (out.length >= limit) break;
-  }
-  return out;
+  const rows = await ctx.db.query<{ seq: string }>(ctx.sql.recentSeqs, [COMPLETION_SCAN], { readOnly: true });
+  return matchingIds(
+    rows.map((r) => Number(r.seq)),
+    prefix,
+    limit,
+  );
 }
 
 export async function notFound(

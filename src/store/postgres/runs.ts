@@ -3,19 +3,21 @@
  * on, so any server can show a run and ask it to stop. Heartbeats (`updated_at`) are taken on the
  * database clock, so a run on one machine is judged stale by another with the same clock.
  */
-import { type NotFoundError, runEnded, runNotFound } from "../../domain/errors.js";
+import { type NotFoundError, runNotFound } from "../../domain/errors.js";
 import {
+  abandonRun,
   emptyRunStats,
   formatRunId,
-  isFinalRunStatus,
   type NewRun,
   type Run,
   type RunCurrent,
   type RunStats,
   type RunStatus,
   type RunUpdate,
+  runListLimit,
   type StopCode,
   tryParseRunId,
+  updateRun,
 } from "../../domain/run.js";
 import type { RunStore } from "../types.js";
 import type { Database, Queryable } from "./db.js";
@@ -71,6 +73,19 @@ export class PostgresRunStore implements RunStore {
     return runNotFound(id, recent);
   }
 
+  private async save(tx: Queryable, seq: number | string, run: Run): Promise<Run> {
+    const [saved] = await tx.query<RunRow>(this.sql.saveRun, [
+      seq,
+      run.status,
+      run.stop_code,
+      run.stop_reason,
+      JSON.stringify(run.stats),
+      run.current === null ? null : JSON.stringify(run.current),
+      run.finished_at,
+    ]);
+    return rowToRun(saved as RunRow);
+  }
+
   async create(input: NewRun): Promise<Run> {
     this.assertOpen();
     // The worker id carries the run id, so the id is drawn first (a failed insert leaves a gap).
@@ -96,7 +111,7 @@ export class PostgresRunStore implements RunStore {
 
   async list(options: { limit?: number | undefined } = {}): Promise<Run[]> {
     this.assertOpen();
-    const limit = Math.max(1, Math.min(500, Math.trunc(options.limit ?? 50)));
+    const limit = runListLimit(options.limit);
     return (await this.db.query<RunRow>(this.sql.listRuns, [limit], { readOnly: true })).map(rowToRun);
   }
 
@@ -105,23 +120,10 @@ export class PostgresRunStore implements RunStore {
     const seq = tryParseRunId(id);
     if (seq === null) throw await this.notFound(id);
     return this.db.transaction(async (tx) => {
-      const [row] = await tx.query<RunRow>(this.sql.lockRun, [seq]);
+      const [row] = await tx.query<RunRow & { now_ms: number }>(this.sql.lockRun, [seq]);
       if (!row) throw await this.notFound(id, tx);
-      const run = rowToRun(row);
-      if (isFinalRunStatus(run.status)) {
-        throw runEnded(run.id, run.status);
-      }
-      const next: Run = { ...run, ...patch };
-      const [saved] = await tx.query<RunRow>(this.sql.saveRun, [
-        seq,
-        next.status,
-        next.stop_code,
-        next.stop_reason,
-        JSON.stringify(next.stats),
-        next.current === null ? null : JSON.stringify(next.current),
-        next.finished_at,
-      ]);
-      return rowToRun(saved as RunRow);
+      // The heartbeat is taken on the database clock when the row is written (saveRun).
+      return this.save(tx, seq, updateRun(rowToRun(row), patch, row.now_ms));
     });
   }
 
@@ -138,19 +140,7 @@ export class PostgresRunStore implements RunStore {
     return this.db.transaction(async (tx) => {
       const rows = await tx.query<RunRow & { now_ms: number }>(this.sql.lockStaleRuns, [staleMs]);
       const runs: Run[] = [];
-      for (const row of rows) {
-        const reason = `The process running it stopped updating it at ${row.updated_at} (killed or lost); its task, if any, returns to the queue when its lease expires.`;
-        const [saved] = await tx.query<RunRow>(this.sql.saveRun, [
-          row.seq,
-          "abandoned",
-          "abandoned",
-          reason,
-          JSON.stringify({ ...row.stats, stop_reason: reason }),
-          null,
-          new Date(row.now_ms).toISOString(),
-        ]);
-        runs.push(rowToRun(saved as RunRow));
-      }
+      for (const row of rows) runs.push(await this.save(tx, row.seq, abandonRun(rowToRun(row), row.now_ms)));
       return runs;
     });
   }

@@ -21,24 +21,25 @@ export function insertTasks(ctx: SqliteContext, inputs: NewTask[]): Promise<Crea
     return Promise.reject(error);
   }
   return ctx.write((changes) => {
-    const now = Date.now();
+    const now = ctx.clock.now();
     const nowIso = new Date(now).toISOString();
     const results: CreateResult[] = [];
     const seqs: number[] = [];
     const created: number[] = [];
-    const seenKeys = new Map<string, number>();
+    const { firstWithKey } = batch;
     batch.tasks.forEach((task: ValidNewTask, i) => {
+      const first = firstWithKey[i] as number;
+      if (first !== i) {
+        // A repeat inside the batch gets the first one's task (set again after the second pass).
+        results.push({ task: (results[first] as CreateResult).task, created: false });
+        seqs.push(seqs[first] as number);
+        return;
+      }
       const key = task.idempotency_key;
       const existing = key === null ? undefined : stmt.getByKey.get(key);
       if (existing) {
         results.push({ task: rowToTask(existing), created: false });
         seqs.push(existing.seq);
-        return;
-      }
-      if (key !== null && seenKeys.has(key)) {
-        const first = results[seenKeys.get(key) as number] as CreateResult;
-        results.push({ task: first.task, created: false });
-        seqs.push(seqs[seenKeys.get(key) as number] as number);
         return;
       }
       // Resolve dependencies: task ids must exist; #N items get their edges in the second pass.
@@ -68,7 +69,6 @@ export function insertTasks(ctx: SqliteContext, inputs: NewTask[]): Promise<Crea
         now: nowIso,
       });
       const seq = Number(info.lastInsertRowid);
-      if (key !== null) seenKeys.set(key, i);
       seqs.push(seq);
       created.push(seq);
       for (const d of depSeqs) stmt.insertDep.run(seq, d);
@@ -86,6 +86,10 @@ export function insertTasks(ctx: SqliteContext, inputs: NewTask[]): Promise<Crea
       const depIds = stmt.depsOf.all(seq).map((r) => formatTaskId(r.seq));
       stmt.setDeps.run(JSON.stringify(depIds), seq, seq);
       result.task = { ...result.task, depends_on: depIds };
+    });
+    results.forEach((result, i) => {
+      const first = firstWithKey[i] as number;
+      if (first !== i) result.task = (results[first] as CreateResult).task;
     });
     if (created.length > 0) changes.push({ kind: "created", seqs: created });
     return results;

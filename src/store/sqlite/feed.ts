@@ -5,9 +5,10 @@
  * processes' rows whenever `PRAGMA data_version` moves. A reader that fell behind the pruning
  * hears `{kind: "reset", taskIds: null}`.
  */
-import type Database from "better-sqlite3";
+import { Emitter } from "../../emitter.js";
 import { type ChangeRecord, toChangeEvent } from "../changes.js";
 import type { ChangeEvent, ChangeListener } from "../types.js";
+import type { SqliteDatabase } from "./driver.js";
 import type { Statements } from "./statements.js";
 
 /** Keep this many change rows; a reader further behind than that resynchronises. */
@@ -15,7 +16,7 @@ const CHANGES_KEPT = 10_000;
 const PRUNE_EVERY = 1_000;
 
 export class SqliteChangeFeed {
-  private readonly listeners = new Set<ChangeListener>();
+  private readonly listeners = new Emitter<ChangeEvent>();
   private pollTimer: NodeJS.Timeout | null = null;
   private lastDataVersion = 0;
   private lastChangeSeq: number;
@@ -23,7 +24,7 @@ export class SqliteChangeFeed {
   private closed = false;
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqliteDatabase,
     private readonly stmt: Statements,
     /** This store object's id, so it can skip its own rows. */
     private readonly origin: string,
@@ -53,14 +54,14 @@ export class SqliteChangeFeed {
   }
 
   onChange(listener: ChangeListener): () => void {
-    this.listeners.add(listener);
+    const off = this.listeners.on(listener);
     if (!this.pollTimer && !this.closed) {
       this.lastDataVersion = this.db.pragma("data_version", { simple: true }) as number;
       this.pollTimer = setInterval(() => this.poll(), this.pollMs);
       this.pollTimer.unref();
     }
     return () => {
-      this.listeners.delete(listener);
+      off();
       if (this.listeners.size === 0 && this.pollTimer) {
         clearInterval(this.pollTimer);
         this.pollTimer = null;
@@ -76,13 +77,7 @@ export class SqliteChangeFeed {
   }
 
   private emit(event: ChangeEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A listener's failure is its own; the store and other listeners go on.
-      }
-    }
+    this.listeners.emit(event);
   }
 
   /** Another connection committed when data_version moves; read the change rows it wrote. */

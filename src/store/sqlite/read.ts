@@ -1,17 +1,16 @@
 /** Reads of the SQLite store: outside the write queue, against the last committed state. */
-import { type NotFoundError, taskNotFound, ValidationError } from "../../domain/errors.js";
+import { type NotFoundError, taskNotFound } from "../../domain/errors.js";
 import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
 import {
   emptyCounts,
-  isTaskStatus,
-  LIMITS,
   statsFromCounts,
   type Task,
   type TaskStats,
   type TaskStatus,
 } from "../../domain/task.js";
-import { decodeCursor, encodeCursor } from "../cursor.js";
-import { DEFAULT_LIST_LIMIT, type ListQuery, type TaskPage } from "../types.js";
+import { encodeCursor } from "../cursor.js";
+import { COMPLETION_SCAN, listArguments, matchingIds } from "../queries.js";
+import type { ListQuery, TaskPage } from "../types.js";
 import type { SqliteContext } from "./context.js";
 import { type Row, rowToTask } from "./rows.js";
 
@@ -51,19 +50,13 @@ function counts(ctx: SqliteContext): { byStatus: Record<TaskStatus, number>; att
 }
 
 export function listTasks(ctx: SqliteContext, query: ListQuery): TaskPage {
-  const { status, limit = DEFAULT_LIST_LIMIT, cursor } = query;
-  if (status !== undefined && !isTaskStatus(status)) {
-    throw new ValidationError(
-      `Unknown status "${status}". Use one of: pending, in_progress, completed, failed.`,
-    );
-  }
-  if (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.listLimit) {
-    throw new ValidationError(`limit must be a whole number from 1 to ${LIMITS.listLimit}.`);
-  }
-  const after = cursor === undefined ? 0 : decodeCursor(cursor, status);
+  const { status, limit, after, queue, scope } = listArguments(query);
   return ctx.read(() => {
-    const rows =
-      status === undefined
+    const rows = queue
+      ? status === undefined
+        ? ctx.stmt.listQueue.all(limit + 1, after)
+        : ctx.stmt.listQueueByStatus.all(status, limit + 1, after)
+      : status === undefined
         ? ctx.stmt.listAll.all(after, limit + 1)
         : ctx.stmt.listByStatus.all(status, after, limit + 1);
     const page = rows.slice(0, limit);
@@ -74,7 +67,7 @@ export function listTasks(ctx: SqliteContext, query: ListQuery): TaskPage {
     return {
       tasks: page.map(rowToTask),
       total,
-      nextCursor: rows.length > limit && last ? encodeCursor(last.seq, status) : null,
+      nextCursor: rows.length > limit && last ? encodeCursor(queue ? after + limit : last.seq, scope) : null,
     };
   });
 }
@@ -92,12 +85,10 @@ export function stats(ctx: SqliteContext): TaskStats {
 }
 
 export function completeIds(ctx: SqliteContext, prefix: string, limit: number): string[] {
-  const rows = ctx.read(() => ctx.stmt.recentSeqs.all(5_000));
-  const out: string[] = [];
-  for (const { seq } of rows) {
-    const id = formatTaskId(seq);
-    if (id.startsWith(prefix)) out.push(id);
-    if (out.length >= limit) break;
-  }
-  return out;
+  const rows = ctx.read(() => ctx.stmt.recentSeqs.all(COMPLETION_SCAN));
+  return matchingIds(
+    rows.map((r) => r.seq),
+    prefix,
+    limit,
+  );
 }

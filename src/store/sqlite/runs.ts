@@ -2,9 +2,10 @@
  * Orchestrator runs in the SQLite file (the `runs` table of migration 2). Writes go through the
  * task store's queue, so they share its group commit and its fair write lock with other processes.
  */
-import type Database from "better-sqlite3";
-import { runEnded, runNotFound } from "../../domain/errors.js";
+import type { StoreClock } from "../../domain/clock.js";
+import { runNotFound } from "../../domain/errors.js";
 import {
+  abandonRun,
   emptyRunStats,
   formatRunId,
   isFinalRunStatus,
@@ -12,10 +13,13 @@ import {
   type Run,
   type RunStatus,
   type RunUpdate,
+  runListLimit,
   type StopCode,
   tryParseRunId,
+  updateRun,
 } from "../../domain/run.js";
 import type { RunStore } from "../types.js";
+import type { SqliteDatabase } from "./driver.js";
 
 interface RunRow {
   seq: number;
@@ -58,9 +62,10 @@ export class SqliteRunStore implements RunStore {
   private readonly stmt;
 
   constructor(
-    db: Database.Database,
+    db: SqliteDatabase,
     private readonly write: Write,
     private readonly read: Read,
+    private readonly clock: StoreClock,
   ) {
     this.stmt = {
       get: db.prepare<[number], RunRow>("SELECT * FROM runs WHERE seq = ?"),
@@ -90,9 +95,22 @@ export class SqliteRunStore implements RunStore {
     throw runNotFound(id, recent);
   }
 
+  private save(seq: number, run: Run): void {
+    this.stmt.update.run({
+      seq,
+      status: run.status,
+      stop_code: run.stop_code,
+      stop_reason: run.stop_reason,
+      stats: JSON.stringify(run.stats),
+      current: run.current === null ? null : JSON.stringify(run.current),
+      finished_at: run.finished_at,
+      updated_at: run.updated_at,
+    });
+  }
+
   create(input: NewRun): Promise<Run> {
     return this.write(() => {
-      const now = new Date().toISOString();
+      const now = new Date(this.clock.now()).toISOString();
       const stats = emptyRunStats();
       const info = this.stmt.insert.run({
         max_tasks: input.max_tasks,
@@ -111,27 +129,15 @@ export class SqliteRunStore implements RunStore {
   }
 
   async list(options: { limit?: number | undefined } = {}): Promise<Run[]> {
-    const limit = Math.max(1, Math.min(500, Math.trunc(options.limit ?? 50)));
+    const limit = runListLimit(options.limit);
     return this.read(() => this.stmt.list.all(limit).map(rowToRun));
   }
 
   update(id: string, patch: RunUpdate): Promise<Run> {
     return this.write(() => {
-      const run = rowToRun(this.mustGet(id));
-      if (isFinalRunStatus(run.status)) {
-        throw runEnded(run.id, run.status);
-      }
-      const next: Run = { ...run, ...patch, updated_at: new Date().toISOString() };
-      this.stmt.update.run({
-        seq: tryParseRunId(id),
-        status: next.status,
-        stop_code: next.stop_code,
-        stop_reason: next.stop_reason,
-        stats: JSON.stringify(next.stats),
-        current: next.current === null ? null : JSON.stringify(next.current),
-        finished_at: next.finished_at,
-        updated_at: next.updated_at,
-      });
+      const row = this.mustGet(id);
+      const next = updateRun(rowToRun(row), patch, this.clock.now());
+      this.save(row.seq, next);
       return next;
     });
   }
@@ -140,29 +146,17 @@ export class SqliteRunStore implements RunStore {
     return this.write(() => {
       const row = this.mustGet(id);
       if (isFinalRunStatus(row.status)) return rowToRun(row);
-      this.stmt.requestCancel.run(new Date().toISOString(), row.seq);
+      this.stmt.requestCancel.run(new Date(this.clock.now()).toISOString(), row.seq);
       return rowToRun(this.stmt.get.get(row.seq) as RunRow);
     });
   }
 
   abandonStale(staleMs: number): Promise<Run[]> {
     return this.write(() => {
-      const now = Date.now();
+      const now = this.clock.now();
       const cutoff = new Date(now - staleMs).toISOString();
-      const nowIso = new Date(now).toISOString();
       return this.stmt.stale.all(cutoff).map((row) => {
-        const reason = `The process running it stopped updating it at ${row.updated_at} (killed or lost); its task, if any, returns to the queue when its lease expires.`;
-        const stats = { ...JSON.parse(row.stats), stop_reason: reason };
-        this.stmt.update.run({
-          seq: row.seq,
-          status: "abandoned",
-          stop_code: "abandoned",
-          stop_reason: reason,
-          stats: JSON.stringify(stats),
-          current: null,
-          finished_at: nowIso,
-          updated_at: nowIso,
-        });
+        this.save(row.seq, abandonRun(rowToRun(row), now));
         return rowToRun(this.stmt.get.get(row.seq) as RunRow);
       });
     });

@@ -1,0 +1,57 @@
+/**
+ * Where OAuth meets the HTTP server's routes: one call per request that reaches /mcp or the
+ * dashboard, so http.ts only asks "may this go on, and as whom?".
+ *
+ * - /mcp: the access token, or the static RALPH_HTTP_TOKEN when one is set (resource-server.ts).
+ * - The dashboard: a request with a bearer access token needs tasks:read to look (GET) and
+ *   tasks:write to act (POST). One without is the board's own business: its sign-in with the
+ *   static token (its session cookie), or, with OAuth and no static token, closed.
+ */
+import type { IncomingMessage } from "node:http";
+import type { AuthInfo } from "@modelcontextprotocol/server";
+import type { Doors } from "../http-doors.js";
+import type { ResourceServer } from "./resource-server.js";
+import { hasScope, SCOPES } from "./scopes.js";
+
+/** What the dashboard should do with a request: check it itself, take it as authorized, or refuse. */
+export type DashboardDecision = "own-check" | "authorized" | Response;
+
+export class OAuthGate {
+  constructor(
+    private readonly server: ResourceServer,
+    private readonly doors: Doors,
+  ) {}
+
+  /** A /mcp request: its AuthInfo, undefined for the static token, or the refusal. */
+  mcp(req: IncomingMessage): Promise<AuthInfo | undefined | Response> {
+    const authorization = header(req, "authorization");
+    const staticToken = this.doors.requiresToken && this.doors.checkToken(authorization) === null;
+    return this.server.authenticate(authorization, req.url ?? "/", staticToken);
+  }
+
+  async dashboard(req: IncomingMessage, path: string): Promise<DashboardDecision> {
+    if (path.startsWith("/assets/") || path === "/login" || path === "/logout") return "own-check";
+    const authorization = header(req, "authorization");
+    // No bearer: a person in a browser, whom the board signs in itself (or, with OAuth only, keeps out).
+    if (authorization === undefined && !hasQueryToken(req)) return "own-check";
+    const outcome = await this.mcp(req);
+    if (outcome instanceof Response) return outcome;
+    if (outcome === undefined) return "own-check"; // the static token: the dashboard knows it
+    const scope = req.method === "GET" || req.method === "HEAD" ? SCOPES.read : SCOPES.write;
+    if (hasScope(outcome, scope)) return "authorized";
+    const what = scope === SCOPES.read ? "Looking at the board" : "Changing tasks from the board";
+    return this.server.insufficientScope({
+      scopes: [scope],
+      errorDescription: `${what} needs the scope ${scope}; this token has ${outcome.scopes.join(" ") || "no scopes"}.`,
+    });
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function hasQueryToken(req: IncomingMessage): boolean {
+  return new URL(req.url ?? "/", "http://x").searchParams.has("access_token");
+}
