@@ -50,7 +50,7 @@ import { refuseBody, usableId } from "./jsonrpc-guard.js";
 import { jsonRpcError, LegacySessions, type Routed } from "./legacy-sessions.js";
 import { ListenRegistry, listenUris } from "./listen-registry.js";
 import { type OAuthOptions, oauthFromEnv, resolveOAuth } from "./oauth/config.js";
-import { OAuthGate } from "./oauth/gate.js";
+import { logToolCalls, OAuthGate } from "./oauth/gate.js";
 import { ResourceServer } from "./oauth/resource-server.js";
 import { methodChallenge, requireScopesOnRegistration } from "./oauth/scopes.js";
 import { ServerRuntime, serveProcess } from "./runtime.js";
@@ -218,6 +218,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     }
     const challenge = oauth ? methodChallenge(parsedBody, authInfo) : undefined;
     if (challenge) return { response: (oauth as ResourceServer).insufficientScope(challenge) };
+    logToolCalls(parsedBody, authInfo);
     if (await isLegacyRequest(request, parsedBody, { maxRequestBodySize }))
       return sessions.handle(request, parsedBody, authInfo);
     const uris = listenUris(parsedBody);

@@ -9,8 +9,9 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { AuthInfo } from "@modelcontextprotocol/server";
+import { log } from "../../log.js";
 import type { Doors } from "../http-doors.js";
-import type { ResourceServer } from "./resource-server.js";
+import { type ResourceServer, subjectOf } from "./resource-server.js";
 import { hasScope, SCOPES } from "./scopes.js";
 
 /** What the dashboard should do with a request: check it itself, take it as authorized, or refuse. */
@@ -54,4 +55,17 @@ function header(req: IncomingMessage, name: string): string | undefined {
 
 function hasQueryToken(req: IncomingMessage): boolean {
   return new URL(req.url ?? "/", "http://x").searchParams.has("access_token");
+}
+
+/**
+ * One log line per tool call made with an access token: who (the subject, the client) called
+ * what. Tasks record who holds them (`claimed_by`); this is the trail of everything else.
+ */
+export function logToolCalls(body: unknown, authInfo: AuthInfo | undefined): void {
+  if (authInfo === undefined) return;
+  for (const message of Array.isArray(body) ? body : [body]) {
+    const m = message as { method?: unknown; params?: { name?: unknown } } | null;
+    if (m?.method !== "tools/call" || typeof m.params?.name !== "string") continue;
+    log.info({ subject: subjectOf(authInfo), client: authInfo.clientId, tool: m.params.name }, "tool call");
+  }
 }
