@@ -11,7 +11,7 @@ import type { IncomingMessage } from "node:http";
 import type { AuthInfo } from "@modelcontextprotocol/server";
 import { log } from "../../log.js";
 import type { Doors } from "../http-doors.js";
-import { type ResourceServer, subjectOf } from "./resource-server.js";
+import { hasQueryToken, type ResourceServer, subjectOf } from "./resource-server.js";
 import { hasScope, methodChallenge, SCOPES } from "./scopes.js";
 
 /** What the dashboard should do with a request: check it itself, take it as authorized, or refuse. */
@@ -53,7 +53,7 @@ export class OAuthGate {
     if (path.startsWith("/assets/") || path === "/login" || path === "/logout") return "own-check";
     const authorization = header(req, "authorization");
     // No bearer: a person in a browser, whom the board signs in itself (or, with OAuth only, keeps out).
-    if (authorization === undefined && !hasQueryToken(req)) return "own-check";
+    if (authorization === undefined && !hasQueryToken(req.url ?? "/")) return "own-check";
     const outcome = await this.mcp(req);
     if (outcome instanceof Response) return outcome;
     if (outcome === undefined) return "own-check"; // the static token: the dashboard knows it
@@ -70,8 +70,4 @@ export class OAuthGate {
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-function hasQueryToken(req: IncomingMessage): boolean {
-  return new URL(req.url ?? "/", "http://x").searchParams.has("access_token");
 }
