@@ -194,6 +194,7 @@ export function registerRunOrchestrator(
     server,
     "run_orchestrator",
     {
+      title: "Run the queue",
       description:
         "Work pending tasks with the configured agent (execute, verify, retry). " +
         "Returns run stats; wait false: its id at once.",
