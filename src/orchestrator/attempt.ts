@@ -8,20 +8,23 @@ import { LIMITS, type Task } from "../domain/task.js";
 import { log } from "../log.js";
 import { keepLease } from "./lease.js";
 import { buildPrompt } from "./prompt.js";
-import type {
-  ExecutionResult,
-  Executor,
-  IntegrateResult,
-  TokenUsage,
-  Verdict,
-  Verifier,
-  Workspace,
-  WorkspaceProvider,
+import {
+  type ExecutionResult,
+  type Executor,
+  type IntegrateResult,
+  type TokenUsage,
+  type Verdict,
+  type Verifier,
+  VerifierError,
+  type Workspace,
+  type WorkspaceProvider,
 } from "./types.js";
 
 export type AttemptOutcome =
   /** The attempt was stopped before it had a result: the run stopped, or the task was lost (`lost`). */
   | { kind: "stopped"; lost: string | null }
+  /** The agent or the check could not start (a setting error): the run stops, the attempt is given back. */
+  | { kind: "cannot_start"; reason: string }
   | { kind: "passed"; output: string; costUsd: number; tookMs: number }
   | {
       kind: "failed";
@@ -83,6 +86,7 @@ export async function executeAndVerify(task: Task, ctx: AttemptContext): Promise
   let verdict: Verdict | undefined;
   let verifyError: string | undefined;
   let integrated: IntegrateResult | undefined;
+  let cannotStartReason: string | undefined;
   let workspace: Workspace | undefined;
   let cost = 0;
   try {
@@ -115,7 +119,8 @@ export async function executeAndVerify(task: Task, ctx: AttemptContext): Promise
           );
           cost += ctx.spend(verdict.tokens, verdict.model ?? verifier.model);
         } catch (error) {
-          if (!execution.signal.aborted) verifyError = errorMessage(error);
+          if (error instanceof VerifierError && error.cannotStart) cannotStartReason = error.message;
+          else if (!execution.signal.aborted) verifyError = errorMessage(error);
         }
       }
       if (workspace && result.ok && verdict?.passed && !execution.signal.aborted) {
@@ -150,6 +155,8 @@ export async function executeAndVerify(task: Task, ctx: AttemptContext): Promise
     });
   }
 
+  if (result && !result.ok && result.cannotStart) cannotStartReason = result.error;
+  if (cannotStartReason !== undefined) return { kind: "cannot_start", reason: cannotStartReason };
   // Work merged into the target branch stands even when the run was stopped meanwhile.
   const kept = integrated?.kept === true;
   if ((execution.signal.aborted && !kept) || !result) return { kind: "stopped", lost: lease.lost };

@@ -8,7 +8,7 @@
  *
  * The command line comes from the server's configuration only; tool arguments never reach it. It
  * inherits the server's environment (agents need their own keys) except the server's own secrets
- * (WITHHELD_ENV: RALPH_HTTP_TOKEN, the HTTP transport's bearer token).
+ * (WITHHELD_ENV: RALPH_HTTP_TOKEN, the HTTP transport's bearer token; RALPH_OAUTH_CLIENT_SECRET).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -124,7 +124,7 @@ function notRun(kind: "aborted" | "spawn_error", durationMs: number, error?: str
  * Variables of the server's environment a command does not get: the server's own secrets. Agents
  * keep everything else (their API keys, PATH, HOME, …).
  */
-export const WITHHELD_ENV: readonly string[] = ["RALPH_HTTP_TOKEN"];
+export const WITHHELD_ENV: readonly string[] = ["RALPH_HTTP_TOKEN", "RALPH_OAUTH_CLIENT_SECRET"];
 
 /** The server's environment without what is withheld, plus the command's own variables. */
 export function commandEnv(

@@ -271,6 +271,8 @@ class ActiveRun implements RunHandle {
       },
     });
     this.workers.idle(slot);
+    // A setting error stops the run at once: every worker's execution, not only this one.
+    if (outcome.kind === "cannot_start") this.abort({ code: "setting_error", reason: outcome.reason });
     await applyOutcome(task, outcome, {
       store: this.store,
       workerId: this.workerId,

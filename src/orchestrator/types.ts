@@ -42,6 +42,11 @@ export type ExecutionResult =
       error: string;
       tokens: TokenUsage;
       model?: string | undefined;
+      /**
+       * The agent could not start at all (not found, not executable, exit 126/127): a setting
+       * error, not the task's failure. The run stops and the task goes back with its attempt given back.
+       */
+      cannotStart?: boolean | undefined;
     };
 
 /**
@@ -84,6 +89,8 @@ export interface Verdict {
 /** A verifier could not judge an attempt (its API failed, its check could not run or timed out). */
 export class VerifierError extends Error {
   override readonly name = "VerifierError";
+  /** The check could not start at all (not found, not executable): a setting error that stops the run. */
+  cannotStart = false;
 }
 
 /**

@@ -61,6 +61,24 @@ export function describeFailure(what: string, outcome: CommandOutcome, timeoutMs
   }
 }
 
+/** Exit codes of a shell that could not run the command: 126 not executable, 127 not found. */
+const CANNOT_START_CODES = new Set([126, 127]);
+
+/** The command never ran as a program: it could not be spawned, found or executed. */
+export function cannotStart(outcome: CommandOutcome): boolean {
+  return (
+    outcome.kind === "spawn_error" ||
+    (outcome.kind === "exited" && outcome.code !== null && CANNOT_START_CODES.has(outcome.code))
+  );
+}
+
+/** A setting error's message: which setting, the command, and what the shell said. */
+export function cannotStartMessage(setting: string, command: string, outcome: CommandOutcome): string {
+  const said = tail(outcome.stderrTail, 300) || outcome.error || "no output";
+  const how = outcome.kind === "spawn_error" ? "could not be spawned" : `exited with code ${outcome.code}`;
+  return `${setting} cannot start: \`${command.slice(0, 200)}\` ${how} (${said}). Fix the command (is it installed, on PATH, executable?); no attempt was counted.`;
+}
+
 export function clipOutput(text: string, truncated: boolean, maxChars: number): string {
   const note = "\n[output cut: it was longer than the result limit]";
   if (!truncated && text.length <= maxChars) return text;
@@ -91,6 +109,14 @@ export class CommandExecutor implements Executor {
         ok: true,
         output: clipOutput(outcome.stdout.trimEnd(), outcome.truncated, this.options.maxOutputChars),
         tokens,
+      };
+    }
+    if (cannotStart(outcome)) {
+      return {
+        ok: false,
+        error: cannotStartMessage("RALPH_EXECUTOR_COMMAND", this.options.command, outcome),
+        tokens,
+        cannotStart: true,
       };
     }
     return { ok: false, error: describeFailure("agent command", outcome, this.options.timeoutMs), tokens };

@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { isAbsolute, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { log } from "../../log.js";
 import { ConfigError } from "../config.js";
 import { GitError, git, identityArgs, lines } from "./git.js";
@@ -119,8 +119,15 @@ async function refuseDirty(path: string, branch: string): Promise<void> {
 }
 
 /** The pid in an attempt branch's name (`ralph/<pid>/…`), or null for a branch that is not one. */
-function ownerPid(branch: string): number | null {
-  const m = /^ralph\/(\d+)\//.exec(branch);
+function branchOwner(branch: string | null): number | null {
+  const m = branch === null ? null : /^ralph\/(\d+)\//.exec(branch);
+  return m ? Number(m[1]) : null;
+}
+
+/** The pid in an attempt worktree's folder name (`<worktreesDir>/<pid>-task-007-2`), or null. */
+function folderOwner(repo: Repo, path: string): number | null {
+  if (dirname(path) !== repo.worktreesDir) return null;
+  const m = /^(\d+)-/.exec(basename(path));
   return m ? Number(m[1]) : null;
 }
 
@@ -130,12 +137,10 @@ function ownerPid(branch: string): number | null {
  * Worktrees and branches of live runs (this process's, another process's) are left alone.
  */
 export async function cleanUpStale(repo: Repo): Promise<void> {
-  const dead = (branch: string | null) => {
-    const pid = branch === null ? null : ownerPid(branch);
-    return pid !== null && (pid === process.pid ? false : !isProcessAlive(pid));
-  };
+  const dead = (pid: number | null) => pid !== null && pid !== process.pid && !isProcessAlive(pid);
   for (const w of await listWorktrees(repo.root)) {
-    if (!dead(w.branch)) continue;
+    // A worktree in the middle of a merge is detached: its folder still names its owner.
+    if (!dead(branchOwner(w.branch) ?? folderOwner(repo, w.path))) continue;
     try {
       await git(repo.root, ["worktree", "remove", "--force", "--force", w.path]);
     } catch (error) {
@@ -148,6 +153,6 @@ export async function cleanUpStale(repo: Repo): Promise<void> {
     (await git(repo.root, ["for-each-ref", "--format=%(refname:short)", `refs/heads/${BRANCH_PREFIX}`]))
       .stdout,
   );
-  const stale = branches.filter(dead);
+  const stale = branches.filter((b) => dead(branchOwner(b)));
   if (stale.length > 0) await git(repo.root, ["branch", "-D", ...stale]);
 }
