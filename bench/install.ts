@@ -33,6 +33,7 @@ function timedInstall(
   execFileSync("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", ...flags, tarball], {
     cwd: folder,
     stdio: "ignore",
+    timeout: 20 * 60_000,
     env: {
       ...process.env,
       ...env,
