@@ -2,6 +2,7 @@
  * `npm run bench [-- name …]`: every benchmark, or those named. Benchmarks measure and print
  * figures (with ratios against baselines measured in the same run); they assert nothing.
  */
+import { benchDashboard } from "./dashboard.js";
 import { runMcpHttpBench } from "./mcp-http.js";
 import { runMcpStdioBench } from "./mcp-stdio.js";
 import { benchPostgresStore } from "./postgres.js";
@@ -16,6 +17,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
     await runMcpHttpBench();
   },
   postgres: benchPostgresStore,
+  dashboard: benchDashboard,
 };
 
 const wanted = process.argv.slice(2);

@@ -155,4 +155,81 @@ describe("the web board", () => {
       await run.exited;
     }
   });
+
+  it("a full board, saved as a screenshot for people to look at", async () => {
+    const plan = await store.createBatch([
+      { description: "Design the schema for the billing tables", priority: 2, tags: ["db"] },
+      { description: "Write the migration and its rollback", depends_on: ["#1"], tags: ["db"] },
+      { description: "Add the invoice PDF renderer", priority: 3, tags: ["billing", "ui"] },
+      { description: "Wire the Stripe webhook", priority: 1, depends_on: ["#2"] },
+      { description: "Document the billing API", priority: 7, tags: ["docs"] },
+      { description: "Load-test the invoice endpoint", priority: 4 },
+      { description: "Translate the emails", priority: 8 },
+    ]);
+    const ids = plan.map((c) => c.task.id);
+    await store.complete(ids[0] as string, "Schema in docs/billing.md");
+    await store.fail(ids[6] as string, "No translator configured for fr-CA");
+    await store.start(ids[2] as string, { workerId: "run-004@build-box:4242" });
+    await store.start(ids[5] as string, { workerId: "run-003@build-box:4242" });
+    await store.retry(ids[5] as string, "p99 was 2.3 s; aim is 500 ms", { source: "verifier" });
+    for (const [completed, failed, cost] of [
+      [4, 0, 0.42],
+      [6, 1, 0.87],
+      [3, 2, 1.25],
+    ] as const) {
+      const run = await store.runs.create({
+        max_tasks: 10,
+        settings: { executor: "anthropic", verifier: "anthropic", limits: { maxCostUsd: 5 } },
+        owner: "build-box:4242",
+      });
+      await store.runs.update(run.id, {
+        status: "finished",
+        stop_code: "queue_empty",
+        stop_reason: "No pending task is ready",
+        stats: {
+          processed: completed + failed,
+          completed,
+          failed,
+          retried: 1,
+          lost: 0,
+          executions: completed + failed + 1,
+          elapsed_seconds: 120,
+          stop_reason: "No pending task is ready",
+          tokens: { input: 52_000, output: 9_100 },
+          cost_usd: cost,
+        },
+        finished_at: new Date().toISOString(),
+      });
+    }
+    const live = await store.runs.create({
+      max_tasks: 10,
+      settings: { executor: "anthropic", verifier: "anthropic", limits: { maxCostUsd: 5 } },
+      owner: "build-box:4242",
+    });
+    await store.runs.update(live.id, {
+      current: {
+        task_id: ids[2] as string,
+        attempt: 1,
+        phase: "verifying",
+        since: new Date(Date.now() - 42_000).toISOString(),
+      },
+      stats: {
+        processed: 2,
+        completed: 1,
+        failed: 0,
+        retried: 1,
+        lost: 0,
+        executions: 3,
+        elapsed_seconds: 200,
+        stop_reason: null,
+        tokens: { input: 31_500, output: 4_200 },
+        cost_usd: 1.9,
+      },
+    });
+    await openBoard();
+    await page.waitForSelector(`[data-run="${live.id}"] .phase-verifying`);
+    await page.waitForSelector(`${column("failed")} ${card(ids[6] as string)}`);
+    const path = await screenshot(page, "board-full");
+    expect(path).toMatch(/board-full\.png$/);
+  });
 });
