@@ -95,6 +95,28 @@ describe("the web board", () => {
     expect(await page.evaluate("window.notReloaded")).toBe(true);
   });
 
+  it("seven tabs in one browser all stay live: they share one event stream (a browser has six connections per server)", async () => {
+    await store.create({ description: "Seen by every tab" });
+    const context = await browser.newContext();
+    try {
+      const tabs = [];
+      for (let i = 0; i < 7; i++) {
+        const tab = await context.newPage();
+        await tab.goto(`${base}/`);
+        await tab.waitForSelector(card("task-001"));
+        tabs.push(tab);
+      }
+      await store.create({ description: "Added while seven tabs watch" });
+      await Promise.all(tabs.map((tab) => tab.waitForSelector(card("task-002"), { timeout: 2000 })));
+      // The tab holding the stream goes away; another takes it over.
+      await tabs[0]?.close();
+      await store.create({ description: "Added after the first tab closed" });
+      await Promise.all(tabs.slice(1).map((tab) => tab.waitForSelector(card("task-003"), { timeout: 5000 })));
+    } finally {
+      await context.close();
+    }
+  });
+
   it("a run started by `ralph-mcp run` elsewhere shows its task and phase, then its stop reason", async () => {
     const task = (await store.create({ description: "Work for the agent" })).task;
     await openBoard();
