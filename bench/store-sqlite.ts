@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import Database from "better-sqlite3";
+import { openSqliteDatabase } from "../src/store/sqlite/driver.js";
 import { openSqliteStore, type SqliteTaskStore } from "../src/store/sqlite/store.js";
 import { heading, opsPerSecond, report, tempDir } from "./util.js";
 
@@ -18,7 +18,7 @@ function bareCycle(
   synchronous: "NORMAL" | "FULL",
   tasks: number,
 ): { cycle(): void; close(): void } {
-  const db = new Database(path);
+  const db = openSqliteDatabase(path);
   db.pragma("journal_mode = WAL");
   db.pragma(`synchronous = ${synchronous}`);
   db.exec(`CREATE TABLE tasks (seq INTEGER PRIMARY KEY AUTOINCREMENT, description TEXT NOT NULL,
@@ -26,9 +26,9 @@ function bareCycle(
     claimed_by TEXT, lease_expires_at TEXT, started_at TEXT, completed_at TEXT, updated_at TEXT);
     CREATE INDEX tasks_ready ON tasks (priority, seq) WHERE status = 'pending';`);
   const insert = db.prepare("INSERT INTO tasks (description, priority, status) VALUES (?, 5, 'pending')");
-  db.transaction(() => {
-    for (let i = 0; i < tasks; i++) insert.run(`task ${i}`);
-  })();
+  db.exec("BEGIN");
+  for (let i = 0; i < tasks; i++) insert.run(`task ${i}`);
+  db.exec("COMMIT");
   const claim = db.prepare(
     `UPDATE tasks SET status = 'in_progress', attempts = attempts + 1, claimed_by = ?, lease_expires_at = ?,
        started_at = ?, updated_at = ?

@@ -1,4 +1,4 @@
-// `npm run bundle`: the MCP bundle (ralph-mcp-<version>.mcpb) for Claude Desktop, built with the
+// `npm run bundle`: the MCP bundle (ralph-mcp-<version>.mcpb, or --out FILE) for Claude Desktop, built with the
 // official @anthropic-ai/mcpb CLI from a staging folder (dist/mcpb):
 // - what `npm pack` ships (package.json's `files`), except dist/bin, which is bundled again here
 //   with every JavaScript dependency inside it, so the bundle needs almost no node_modules;
@@ -128,7 +128,8 @@ writeFileSync(
 );
 
 // 5. Pack with the official CLI (it validates the manifest first).
-const output = join(root, `${pkg.name}-${pkg.version}.mcpb`);
+const outAt = process.argv.indexOf("--out");
+const output = outAt > 0 ? resolve(process.argv[outAt + 1]) : join(root, `${pkg.name}-${pkg.version}.mcpb`);
 const mcpb = join(root, "node_modules", ".bin", process.platform === "win32" ? "mcpb.cmd" : "mcpb");
 execFileSync(mcpb, ["pack", stage, output], {
   stdio: ["ignore", process.argv.includes("--quiet") ? "ignore" : 2, 2],

@@ -1,18 +1,26 @@
 #!/usr/bin/env node
 /**
  * The ralph-mcp command. With no command it is the stdio MCP server (what Claude Desktop runs);
- * the other commands reach the same store from a terminal. Argument parsing: commander.
+ * the other commands reach the same store from a terminal (src/commands/, one file each).
+ * Argument parsing, help and "did you mean" suggestions: commander. Errors are worded for people
+ * (src/commands/wording.ts) and end with the exit codes in src/commands/exit.ts.
  */
 import { Command, CommanderError } from "commander";
-import { registerDashboardCommand } from "./commands/dashboard.js";
-import { registerInstallCommand } from "./commands/install.js";
-import { registerRunCommand } from "./commands/run.js";
-import { registerServeCommand } from "./commands/serve.js";
+import { CliError, EXIT } from "./commands/exit.js";
+import { COMMANDS } from "./commands/index.js";
 import { registerStdioServer } from "./commands/stdio.js";
-import { registerTaskCommands } from "./commands/tasks.js";
+import { cliMessage, exitCodeOf } from "./commands/wording.js";
 import { isRalphError } from "./domain/errors.js";
 import { log } from "./log.js";
 import { packageVersion } from "./package-root.js";
+
+const EXIT_HELP = `
+With no command, ralph-mcp is the stdio MCP server that Claude Desktop and other clients start.
+Run "ralph-mcp help <command>" for a command's options.
+
+Exit codes: 0 done · 1 refused (no such task, or its status does not allow it) · 64 a mistake in
+the command line · 65 a file that cannot be imported · 66 no store at that path · 75 the store is
+busy or unreachable, try again · 78 a setting is wrong (run has more: ralph-mcp help run).`;
 
 export function buildProgram(): Command {
   const program = new Command("ralph-mcp")
@@ -22,30 +30,33 @@ export function buildProgram(): Command {
       "--db <path-or-url>",
       "SQLite file or postgres:// URL (default: RALPH_DB, else the user data folder)",
     )
-    .showHelpAfterError();
+    .showSuggestionAfterError()
+    .showHelpAfterError('(run "ralph-mcp --help" for the commands and options)')
+    .addHelpText("after", EXIT_HELP)
+    // Before the commands are added: they inherit it, so no command calls process.exit itself.
+    .exitOverride();
   registerStdioServer(program);
-  registerTaskCommands(program);
-  registerRunCommand(program);
-  registerServeCommand(program);
-  registerDashboardCommand(program);
-  registerInstallCommand(program);
+  for (const register of COMMANDS) register(program);
   return program;
 }
 
+function fail(message: string, code: number): void {
+  process.stderr.write(`error: ${message}\n`);
+  process.exitCode = code;
+}
+
 async function main(argv: string[]): Promise<void> {
-  const program = buildProgram().exitOverride();
+  const program = buildProgram();
   try {
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode;
+      // Commander has printed the message (and a suggestion); help and --version end with 0.
+      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
       return;
     }
-    if (isRalphError(error)) {
-      process.stderr.write(`ralph-mcp: ${error.message}\n`);
-      process.exitCode = error.retryable ? 75 : 1;
-      return;
-    }
+    if (error instanceof CliError) return fail(error.message, error.exitCode);
+    if (isRalphError(error)) return fail(cliMessage(error), exitCodeOf(error));
     log.fatal({ err: error }, "unexpected error");
     process.exitCode = 1;
   }

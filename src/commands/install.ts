@@ -49,13 +49,13 @@ export function defaultConfigPath(client: Client, scope: "user" | "project" = "u
       return join(homedir(), "Library", "Application Support", "Claude", "claude_desktop_config.json");
     case "win32":
       return join(
-        process.env.APPDATA ?? join(homedir(), "AppData", "Roaming"),
+        process.env.APPDATA || join(homedir(), "AppData", "Roaming"),
         "Claude",
         "claude_desktop_config.json",
       );
     default:
       return join(
-        process.env.XDG_CONFIG_HOME ?? join(homedir(), ".config"),
+        process.env.XDG_CONFIG_HOME || join(homedir(), ".config"),
         "Claude",
         "claude_desktop_config.json",
       );

@@ -6,12 +6,12 @@
 import type { Command } from "commander";
 import { ValidationError } from "../domain/errors.js";
 import type { Run, StopCode } from "../domain/run.js";
-import { OrchestratorBuilder } from "../orchestrator/builder.js";
+import { type Orchestrator, OrchestratorBuilder } from "../orchestrator/builder.js";
 
 import { ConfigError, type ConfigOverrides, loadOrchestratorOptions } from "../orchestrator/config.js";
 import { progressLine, runLiveLine, runSummaryLines } from "../orchestrator/format.js";
 import type { RunProgress } from "../orchestrator/types.js";
-import { withStore } from "./tasks.js";
+import { withStore } from "./context.js";
 
 /** Why `ralph-mcp run` exited. */
 export const RUN_EXIT_CODES = {
@@ -48,6 +48,8 @@ export function exitCodeFor(run: Run): number {
       return RUN_EXIT_CODES.limit;
     case "cancelled":
       return RUN_EXIT_CODES.cancelled;
+    case "setting_error":
+      return RUN_EXIT_CODES.config;
     default:
       return RUN_EXIT_CODES.error;
   }
@@ -60,7 +62,8 @@ Exit codes:
   3    the circuit breaker stopped the run: attempts kept failing (in a row, the same way, or one task too often)
   4    a limit was reached: max iterations, wall-clock time or the cost budget
   1    the run failed (e.g. the store became unreachable)
-  78   a setting is wrong (the message names it)
+  78   a setting is wrong (the message names it): also an agent command that cannot start,
+       and with --worktrees a target branch checked out with uncommitted changes
   130  cancelled (Ctrl-C, SIGTERM, or a cancel request)
 
 Settings: RALPH_EXECUTOR (anthropic|command), RALPH_EXECUTOR_COMMAND, RALPH_VERIFIER
@@ -87,10 +90,14 @@ const LOGGED = new Set([
   "released",
   "lost",
   "cooldown",
+  "merging",
 ]);
 
 class ProgressView {
   private live = false;
+  /** The run as last reported, and when: the live line's clock ticks every second between events. */
+  private last: { run: RunProgress["run"]; workers: RunProgress["workers"]; at: number } | null = null;
+  private ticker: NodeJS.Timeout | null = null;
   constructor(
     private readonly stream: NodeJS.WriteStream,
     private readonly quiet: boolean,
@@ -115,13 +122,26 @@ class ProgressView {
     const parallel = Number(event.run.settings.parallel ?? 1);
     if (LOGGED.has(event.kind)) this.line(progressLine(event, parallel));
     if (!this.tty || event.kind === "stopped") return;
+    this.last = { run: event.run, workers: event.workers, at: Date.now() };
+    this.ticker ??= setInterval(() => this.render(), 1000).unref();
+    this.render();
+  }
+
+  /** The live line, its elapsed time moved on by the time since the last event. */
+  private render(): void {
+    if (!this.last) return;
+    const { run, workers, at } = this.last;
+    const seconds = run.stats.elapsed_seconds + (Date.now() - at) / 1000;
+    const text = runLiveLine({ ...run, stats: { ...run.stats, elapsed_seconds: seconds } }, workers);
     const width = this.stream.columns ?? 100;
-    const text = runLiveLine(event.run, event.workers);
     this.stream.write(`\r\x1b[2K${text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text}`);
     this.live = true;
   }
 
   end(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+    this.last = null;
     this.clear();
   }
 }
@@ -135,6 +155,16 @@ export function registerRunCommand(program: Command): void {
       "-p, --parallel <n>",
       "tasks worked at once, one agent each (default 1: RALPH_PARALLEL)",
       number("parallel", true),
+    )
+    .option(
+      "--worktrees",
+      "each attempt in a git worktree of its own, merged back one at a time (RALPH_WORKTREES=1)",
+    )
+    .option("--repo <dir>", "the git repository of the worktrees (default: the working directory's)")
+    .option("--branch <name>", "the branch work is merged into (default: the repository's current branch)")
+    .option(
+      "--verify-after-merge",
+      "with --worktrees: run the check again on the merged result before keeping it",
     )
     .option("--config <file>", "JSON settings file (default: RALPH_CONFIG)")
     .option("--executor <kind>", "anthropic or command (default: RALPH_EXECUTOR)")
@@ -151,6 +181,10 @@ export function registerRunCommand(program: Command): void {
         model: opts.model,
         maxTasks: opts.maxTasks,
         parallel: opts.parallel,
+        worktrees: opts.worktrees,
+        repo: opts.repo,
+        branch: opts.branch,
+        verifyAfterMerge: opts.verifyAfterMerge,
         ...(opts.maxCost !== undefined ? { breaker: { maxCostUsd: opts.maxCost } } : {}),
       };
       let options: ReturnType<typeof loadOrchestratorOptions>;
@@ -173,7 +207,16 @@ export function registerRunCommand(program: Command): void {
           return;
         }
         const view = new ProgressView(process.stdout, Boolean(opts.quiet || opts.json));
-        const handle = await builder.build().start({ onProgress: (e) => view.update(e) });
+        let handle: Awaited<ReturnType<Orchestrator["start"]>>;
+        try {
+          handle = await builder.build().start({ onProgress: (e) => view.update(e) });
+        } catch (error) {
+          // With --worktrees the repository is checked first (a dirty worktree of the target branch).
+          if (!(error instanceof ConfigError)) throw error;
+          process.stderr.write(`ralph-mcp run: ${error.message}\n`);
+          process.exitCode = RUN_EXIT_CODES.config;
+          return;
+        }
         let signals = 0;
         const onSignal = (signal: NodeJS.Signals) => {
           signals += 1;

@@ -78,10 +78,11 @@ export class Dashboard {
     );
   }
 
-  async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** `authorized`: the caller already let this request in (serve --http with OAuth: an access token). */
+  async serve(req: IncomingMessage, res: ServerResponse, by: { authorized?: boolean } = {}): Promise<void> {
     const url = new URL(req.url ?? "/", "http://dashboard.invalid");
     try {
-      await this.route(req, res, url);
+      await this.route(req, res, url, by.authorized === true);
     } catch (error) {
       if (isRalphError(error)) {
         const status =
@@ -101,7 +102,12 @@ export class Dashboard {
     }
   }
 
-  private async route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  private async route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    authorized: boolean,
+  ): Promise<void> {
     const path = url.pathname;
     const method = req.method ?? "GET";
     if (path.startsWith("/assets/")) return this.asset(res, path.slice("/assets/".length));
@@ -113,13 +119,13 @@ export class Dashboard {
       res.end();
       return;
     }
-    if (this.options.oauthOnly) {
+    if (!authorized && this.options.oauthOnly) {
       const message =
         "The board needs RALPH_HTTP_TOKEN: this server takes OAuth tokens for /mcp, and a browser cannot sign in with those. " +
         "Set RALPH_HTTP_TOKEN as well, or run `ralph-mcp dashboard` on this machine.";
       return json(res, 403, { ok: false, message });
     }
-    if (!this.auth.allows(req)) {
+    if (!authorized && !this.auth.allows(req)) {
       if (path === "/") return html(res, 401, signInPage());
       return json(res, 401, { ok: false, message: "Sign in first: open / and give the server's token." });
     }

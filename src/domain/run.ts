@@ -13,11 +13,11 @@ import { runEnded } from "./errors.js";
  * error      the loop itself failed (e.g. the store became unreachable)
  * abandoned  the process running it stopped updating it (it was killed or lost)
  */
-export const RUN_STATUSES = ["running", "finished", "stopped", "cancelled", "error", "abandoned"] as const;
+const RUN_STATUSES = ["running", "finished", "stopped", "cancelled", "error", "abandoned"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** Why a run stopped, for programs; `stop_reason` says the same for people. */
-export const STOP_CODES = [
+const STOP_CODES = [
   "queue_empty",
   "max_tasks",
   "max_iterations",
@@ -28,6 +28,8 @@ export const STOP_CODES = [
   "repeated_error",
   "task_attempts",
   "cancelled",
+  /** A setting is wrong, found while the run worked (an agent command that cannot start). */
+  "setting_error",
   "error",
   "abandoned",
 ] as const;
@@ -68,7 +70,7 @@ export interface RunCurrent {
   /** Null while the run waits out a breaker cooldown. */
   task_id: string | null;
   attempt: number | null;
-  phase: "executing" | "verifying" | "cooldown";
+  phase: "executing" | "verifying" | "merging" | "cooldown";
   since: string;
 }
 

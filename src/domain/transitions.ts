@@ -16,9 +16,9 @@
  *   reset          any → pending, attempts 0
  */
 import { applyWrites, CLAIM_WRITES, COMPLETE_WRITES } from "./claim.js";
-import { ConflictError, InvalidTransitionError, type TaskAction } from "./errors.js";
+import { ConflictError, InvalidTransitionError, type TaskAction, ValidationError } from "./errors.js";
 import { type Feedback, type FeedbackSource, LIMITS, type Task, type TaskStatus } from "./task.js";
-import type { ValidNewTask } from "./validate.js";
+import type { TaskPatch, ValidNewTask } from "./validate.js";
 
 export type Action = Extract<TaskAction, "start" | "complete" | "fail" | "retry" | "release" | "renew_lease">;
 
@@ -45,11 +45,7 @@ export const VERB: Record<TaskAction, string> = {
 };
 
 /** The refusal of `action` on `task`, whose status does not allow it (the problem says which do). */
-export function wrongStatus(
-  task: Task,
-  action: TaskAction,
-  allowed: readonly TaskStatus[],
-): InvalidTransitionError {
+function wrongStatus(task: Task, action: TaskAction, allowed: readonly TaskStatus[]): InvalidTransitionError {
   const statement =
     task.status === "completed" && action === "complete"
       ? `${task.id} is already completed.`
@@ -67,7 +63,7 @@ export function wrongStatus(
   });
 }
 
-export function assertAllowed(task: Task, action: Action): void {
+function assertAllowed(task: Task, action: Action): void {
   if (ALLOWED_FROM[action].includes(task.status)) return;
   throw wrongStatus(task, action, ALLOWED_FROM[action]);
 }
@@ -135,7 +131,7 @@ export function createTask(id: string, input: ValidNewTask, now: number): Task {
   };
 }
 
-export interface StartInput {
+interface StartInput {
   workerId: string;
   leaseMs: number;
   now: number;
@@ -165,7 +161,7 @@ export function startTask(task: Task, input: StartInput): Task {
   });
 }
 
-export interface FinishInput {
+interface FinishInput {
   now: number;
   /** When given, the task must not be held by a different worker. */
   workerId?: string | undefined;
@@ -195,11 +191,11 @@ export function failTask(task: Task, reason: string, input: FinishInput): Task {
   };
 }
 
-export interface RetryInput extends FinishInput {
+interface RetryInput extends FinishInput {
   source?: FeedbackSource | undefined;
 }
 
-export function maxAttemptsReason(task: Task): string {
+function maxAttemptsReason(task: Task): string {
   return `Max attempts (${task.max_attempts}) reached`;
 }
 
@@ -254,7 +250,7 @@ export function renewLease(task: Task, input: { now: number; workerId: string; l
   return { ...task, lease_expires_at: iso(input.now + input.leaseMs), updated_at: iso(input.now) };
 }
 
-export function isLeaseExpired(task: Task, now: number): boolean {
+function isLeaseExpired(task: Task, now: number): boolean {
   return (
     task.status === "in_progress" &&
     task.lease_expires_at !== null &&
@@ -290,6 +286,50 @@ export function expireLease(task: Task, now: number): Task {
       },
     ],
   };
+}
+
+/**
+ * A pending task with some of what it is changed (the patch is validated; depends_on resolved by
+ * the store). Any other status is refused: a task that started is history, not a draft.
+ */
+export function updateTask(task: Task, patch: TaskPatch, now: number): Task {
+  if (task.status !== "pending") throw wrongStatus(task, "update", ["pending"]);
+  if (patch.max_attempts !== undefined && patch.max_attempts < task.attempts) {
+    throw new ValidationError(
+      `max_attempts must be at least ${task.attempts}: ${task.id} has used ${task.attempts} attempts already.`,
+      {
+        kind: "invalid_value",
+        field: "max_attempts",
+        item: null,
+        text: `must be at least ${task.attempts}: ${task.id} has used ${task.attempts} attempts already.`,
+      },
+    );
+  }
+  if (patch.depends_on?.includes(task.id)) {
+    throw new ValidationError(`${task.id} cannot depend on itself.`, {
+      kind: "invalid_value",
+      field: "depends_on",
+      item: null,
+      text: `cannot name the task itself (${task.id}).`,
+    });
+  }
+  return {
+    ...task,
+    description: patch.description ?? task.description,
+    criteria: patch.criteria === undefined ? task.criteria : patch.criteria,
+    priority: patch.priority ?? task.priority,
+    max_attempts: patch.max_attempts ?? task.max_attempts,
+    depends_on: patch.depends_on ?? task.depends_on,
+    tags: patch.tags ?? task.tags,
+    updated_at: iso(now),
+  };
+}
+
+/** An in-progress task is deleted only when forced (someone is working on it). */
+export function assertDeletable(task: Task, force: boolean): void {
+  if (task.status === "in_progress" && !force) {
+    throw wrongStatus(task, "delete", ["pending", "completed", "failed"]);
+  }
 }
 
 /** Everything back to a fresh pending task; what it is (description, priority, …) stays. */

@@ -67,6 +67,32 @@ export const feedbackSchema = text("feedback", LIMITS.feedbackChars).describe(
   "What the next attempt should do differently",
 );
 
+/** What `update` may change about a pending task; at least one field. */
+export const taskPatchSchema = z
+  .object({
+    description: descriptionSchema.optional(),
+    criteria: criteriaSchema.nullable().optional(),
+    priority: prioritySchema.optional(),
+    max_attempts: maxAttemptsSchema.optional(),
+    depends_on: dependsOnSchema.optional(),
+    tags: tagsSchema.optional(),
+  })
+  .refine((p) => Object.values(p).some((v) => v !== undefined), {
+    error: "Say what to change: description, criteria, priority, max_attempts, depends_on or tags",
+  });
+
+export type TaskPatch = z.input<typeof taskPatchSchema>;
+
+/** A patch checked, with lists cleaned as on add (ids trimmed, duplicates dropped). */
+export function validateTaskPatch(input: TaskPatch): TaskPatch {
+  const p = parseOrThrow(taskPatchSchema, input);
+  return {
+    ...p,
+    ...(p.depends_on ? { depends_on: [...new Set(p.depends_on.map((d) => d.trim()))] } : {}),
+    ...(p.tags ? { tags: [...new Set(p.tags)] } : {}),
+  };
+}
+
 /** A new task with defaults applied; what a store writes. */
 export interface ValidNewTask {
   description: string;
@@ -79,10 +105,6 @@ export interface ValidNewTask {
 }
 
 /** The first zod issue as one sentence, prefixed with where it is (e.g. "tasks[3].priority"). */
-export function describeZodError(error: z.ZodError, prefix?: string): string {
-  return invalidValue(error, prefix).message;
-}
-
 /**
  * The first zod issue as a ValidationError whose problem names the field and the batch item.
  * Messages start with their field's name ("priority must be …"); the problem's `text` is the rest.
@@ -120,7 +142,7 @@ function itemOf(prefix: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
-export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, prefix?: string): T {
+function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, prefix?: string): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw invalidValue(parsed.error, prefix);
   return parsed.data;

@@ -5,13 +5,26 @@
  * or the lease is lost.
  */
 import { LIMITS, type Task } from "../domain/task.js";
+import { log } from "../log.js";
 import { keepLease } from "./lease.js";
 import { buildPrompt } from "./prompt.js";
-import type { ExecutionResult, Executor, TokenUsage, Verdict, Verifier } from "./types.js";
+import {
+  type ExecutionResult,
+  type Executor,
+  type IntegrateResult,
+  type TokenUsage,
+  type Verdict,
+  type Verifier,
+  VerifierError,
+  type Workspace,
+  type WorkspaceProvider,
+} from "./types.js";
 
 export type AttemptOutcome =
   /** The attempt was stopped before it had a result: the run stopped, or the task was lost (`lost`). */
   | { kind: "stopped"; lost: string | null }
+  /** The agent or the check could not start (a setting error): the run stops, the attempt is given back. */
+  | { kind: "cannot_start"; reason: string }
   | { kind: "passed"; output: string; costUsd: number; tookMs: number }
   | {
       kind: "failed";
@@ -38,6 +51,12 @@ export interface AttemptContext {
   runSignal: AbortSignal;
   /** The attempt moved on to verifying. */
   onVerifying(): void;
+  /** A workspace for the attempt (a git worktree), and its work merged back when it passes. */
+  workspaces?: WorkspaceProvider | undefined;
+  /** With workspaces: the verifier runs again on the merged result before it is kept. */
+  verifyAfterMerge?: boolean | undefined;
+  /** The attempt moved on to merging its work back. */
+  onMerging?(): void;
   /** Count tokens against the run (stats, budget); returns their cost in USD. */
   spend(tokens: TokenUsage | undefined, model: string | undefined): number;
 }
@@ -66,12 +85,17 @@ export async function executeAndVerify(task: Task, ctx: AttemptContext): Promise
   let result: ExecutionResult | undefined;
   let verdict: Verdict | undefined;
   let verifyError: string | undefined;
+  let integrated: IntegrateResult | undefined;
+  let cannotStartReason: string | undefined;
+  let workspace: Workspace | undefined;
   let cost = 0;
   try {
+    workspace = await ctx.workspaces?.prepare(task, attempt);
+    const where = workspace?.path;
     result = await Promise.resolve()
       .then(() =>
         executor.execute(
-          { task, attempt, prompt: buildPrompt(task, attempt), runId: ctx.runId },
+          { task, attempt, prompt: buildPrompt(task, attempt), runId: ctx.runId, workspace: where },
           execution.signal,
         ),
       )
@@ -90,43 +114,84 @@ export async function executeAndVerify(task: Task, ctx: AttemptContext): Promise
         ctx.onVerifying();
         try {
           verdict = await verifier.verify(
-            { task, attempt, output: result.output, runId: ctx.runId },
+            { task, attempt, output: result.output, runId: ctx.runId, workspace: where },
             execution.signal,
           );
           cost += ctx.spend(verdict.tokens, verdict.model ?? verifier.model);
         } catch (error) {
-          if (!execution.signal.aborted) verifyError = errorMessage(error);
+          if (error instanceof VerifierError && error.cannotStart) cannotStartReason = error.message;
+          else if (!execution.signal.aborted) verifyError = errorMessage(error);
         }
       }
+      if (workspace && result.ok && verdict?.passed && !execution.signal.aborted) {
+        ctx.onMerging?.();
+        const output = result.output;
+        // The check on the merged result; null when it passes, else what the next attempt reads.
+        const check = async (path: string): Promise<string | null> => {
+          try {
+            const again = await verifier.verify(
+              { task, attempt, output, runId: ctx.runId, workspace: path, merged: true },
+              execution.signal,
+            );
+            cost += ctx.spend(again.tokens, again.model ?? verifier.model);
+            return again.passed ? null : verdictFeedback(again);
+          } catch (error) {
+            return `The check could not run on the merged result: ${errorMessage(error)}`;
+          }
+        };
+        integrated = await workspace.integrate(ctx.verifyAfterMerge ? check : undefined);
+      }
     }
+  } catch (error) {
+    // The workspace could not be made or its work not brought back (a git failure).
+    const why = `The workspace failed: ${errorMessage(error)}`;
+    if (!result?.ok) result = { ok: false, error: why, tokens: { input: 0, output: 0 } };
+    else integrated = { kept: false, feedback: why, error: why };
   } finally {
     lease.stop();
     ctx.runSignal.removeEventListener("abort", onRunAbort);
+    await workspace?.dispose().catch((error: unknown) => {
+      log.warn({ err: error, workspace: workspace?.path }, "could not remove the attempt's worktree");
+    });
   }
 
-  if (execution.signal.aborted || !result) return { kind: "stopped", lost: lease.lost };
+  if (result && !result.ok && result.cannotStart) cannotStartReason = result.error;
+  if (cannotStartReason !== undefined) return { kind: "cannot_start", reason: cannotStartReason };
+  // Work merged into the target branch stands even when the run was stopped meanwhile.
+  const kept = integrated?.kept === true;
+  if ((execution.signal.aborted && !kept) || !result) return { kind: "stopped", lost: lease.lost };
   const tookMs = Math.round(ctx.now() - began);
-  if (result.ok && verdict?.passed) return { kind: "passed", output: result.output, costUsd: cost, tookMs };
-  const failure = !result.ok
-    ? {
-        error: result.error,
-        output: null,
-        feedback: `Attempt ${attempt} failed: ${result.error}`,
-        source: "system" as const,
-      }
-    : verifyError !== undefined
+  if (result.ok && verdict?.passed && (integrated === undefined || integrated.kept)) {
+    return { kind: "passed", output: result.output, costUsd: cost, tookMs };
+  }
+  const failure =
+    integrated && !integrated.kept
       ? {
-          error: verifyError,
+          error: integrated.error,
           output: null,
-          feedback: `Attempt ${attempt} could not be checked: ${verifyError}`,
+          feedback: `Attempt ${attempt} passed its check, but: ${integrated.feedback}`,
           source: "system" as const,
         }
-      : {
-          error: null,
-          output: result.output,
-          feedback: verdictFeedback(verdict as Verdict),
-          source: "verifier" as const,
-        };
+      : !result.ok
+        ? {
+            error: result.error,
+            output: null,
+            feedback: `Attempt ${attempt} failed: ${result.error}`,
+            source: "system" as const,
+          }
+        : verifyError !== undefined
+          ? {
+              error: verifyError,
+              output: null,
+              feedback: `Attempt ${attempt} could not be checked: ${verifyError}`,
+              source: "system" as const,
+            }
+          : {
+              error: null,
+              output: result.output,
+              feedback: verdictFeedback(verdict as Verdict),
+              source: "verifier" as const,
+            };
   return {
     kind: "failed",
     ...failure,

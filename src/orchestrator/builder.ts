@@ -28,6 +28,8 @@ import { createExecutor, createVerifier, type PartsContext } from "./parts.js";
 import { startRun } from "./run-loop.js";
 import type { Clock, Executor, RunHandle, RunParts, StartOptions, Verifier } from "./types.js";
 import { NoVerifier } from "./verifiers/none.js";
+import { openRepo } from "./worktrees/repo.js";
+import { WorktreeWorkspaces } from "./worktrees/workspace.js";
 
 export interface RunParams extends StartOptions {
   /** Most distinct tasks this run takes on; default the configured maxTasks (10). */
@@ -41,19 +43,45 @@ export type LoopSettings = Pick<
   "maxTasks" | "parallel" | "leaseMs" | "heartbeatMs" | "staleRunMs"
 >;
 
-export class Orchestrator {
-  constructor(private readonly parts: Omit<RunParts, "maxTasks"> & { maxTasks: number }) {}
+/** Where a run with worktrees works: the repository, the branch merged into, a check after merging. */
+export type WorktreeSettings = Pick<OrchestratorOptions, "repo" | "branch" | "verifyAfterMerge">;
 
-  /** Start a run in the background: resolves with its handle once its record exists. */
-  start(params: RunParams = {}): Promise<RunHandle> {
+export class Orchestrator {
+  constructor(
+    private readonly parts: RunParts,
+    private readonly worktrees: WorktreeSettings | null = null,
+  ) {}
+
+  /**
+   * Start a run in the background: resolves with its handle once its record exists. With worktrees
+   * the repository is checked first (a dirty worktree of the target branch is a ConfigError) and
+   * what dead runs left in it is cleaned up.
+   */
+  async start(params: RunParams = {}): Promise<RunHandle> {
     const maxTasks = params.maxTasks ?? this.parts.maxTasks;
     if (!Number.isInteger(maxTasks) || maxTasks < 1) {
-      return Promise.reject(new ValidationError(`max_tasks must be a whole number ≥ 1 (got ${maxTasks}).`));
+      throw new ValidationError(`max_tasks must be a whole number ≥ 1 (got ${maxTasks}).`);
     }
-    return startRun(
-      { ...this.parts, maxTasks, limits: tightenLimits(this.parts.limits, params.limits) },
-      { signal: params.signal, onProgress: params.onProgress },
-    );
+    let parts: RunParts = {
+      ...this.parts,
+      maxTasks,
+      limits: tightenLimits(this.parts.limits, params.limits),
+    };
+    if (this.worktrees) {
+      const workspaces = new WorktreeWorkspaces(await openRepo(this.worktrees));
+      await workspaces.cleanUp();
+      const { root, branch } = workspaces.repo;
+      parts = {
+        ...parts,
+        workspaces,
+        verifyAfterMerge: this.worktrees.verifyAfterMerge,
+        settings: {
+          ...parts.settings,
+          worktrees: { repo: root, branch, verify_after_merge: this.worktrees.verifyAfterMerge },
+        },
+      };
+    }
+    return startRun(parts, { signal: params.signal, onProgress: params.onProgress });
   }
 
   /** Run to the end; resolves with the final Run record (its stats and stop reason). */
@@ -77,6 +105,7 @@ export class OrchestratorBuilder {
     staleRunMs: DEFAULT_OPTIONS.staleRunMs,
   };
   private settings: Record<string, unknown> = {};
+  private worktrees: WorktreeSettings | null = null;
 
   /** Everything from settings: executor, verifier, limits, prices, loop timings. */
   static fromOptions(
@@ -90,7 +119,20 @@ export class OrchestratorBuilder {
       .withVerifier(createVerifier(options, context))
       .withSafety(options.breaker)
       .withPrices(options.prices)
-      .withLoopSettings(options);
+      .withLoopSettings(options)
+      .withWorktrees(options.worktrees ? options : null);
+  }
+
+  /** Each attempt in a git worktree of its own, merged back through the merge queue; null: off. */
+  withWorktrees(settings: Partial<WorktreeSettings> | null): this {
+    this.worktrees = settings
+      ? {
+          repo: settings.repo ?? null,
+          branch: settings.branch ?? null,
+          verifyAfterMerge: settings.verifyAfterMerge ?? false,
+        }
+      : null;
+    return this;
   }
 
   withTaskStore(store: TaskStore): this {
@@ -140,15 +182,18 @@ export class OrchestratorBuilder {
     if (!this.store) throw new TypeError("OrchestratorBuilder: withTaskStore(store) is required.");
     if (!this.executor) throw new TypeError("OrchestratorBuilder: withExecutor(executor) is required.");
     checkLoopTimings(this.loop);
-    return new Orchestrator({
-      store: this.store,
-      executor: this.executor,
-      verifier: this.verifier,
-      limits: this.limits,
-      prices: this.prices,
-      clock: this.clock,
-      settings: this.settings,
-      ...this.loop,
-    });
+    return new Orchestrator(
+      {
+        store: this.store,
+        executor: this.executor,
+        verifier: this.verifier,
+        limits: this.limits,
+        prices: this.prices,
+        clock: this.clock,
+        settings: this.settings,
+        ...this.loop,
+      },
+      this.worktrees,
+    );
   }
 }

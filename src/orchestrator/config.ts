@@ -5,7 +5,8 @@
  * setting, where it came from, and what is allowed.
  *
  * Environment: RALPH_EXECUTOR, RALPH_EXECUTOR_COMMAND, RALPH_VERIFIER, RALPH_VERIFIER_COMMAND,
- * RALPH_MODEL, ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, RALPH_MAX_ACTIVE_RUNS, RALPH_PARALLEL, RALPH_CONFIG.
+ * RALPH_MODEL, ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, RALPH_MAX_ACTIVE_RUNS, RALPH_PARALLEL,
+ * RALPH_WORKTREES, RALPH_CONFIG.
  * File: any key of OrchestratorOptions (camelCase), `breaker` and `prices` partly, e.g.
  *   { "verifier": "command", "verifierCommand": "npm test", "breaker": { "maxCostUsd": 2 },
  *     "prices": { "claude-sonnet-5": { "input": 3, "output": 15 } } }
@@ -85,6 +86,10 @@ export const configFileSchema = z
     killGraceMs: ms("killGraceMs"),
     maxTasks: positive("maxTasks"),
     parallel: positive("parallel").max(64, { error: "parallel must be at most 64" }),
+    worktrees: z.boolean({ error: "worktrees must be true or false" }),
+    repo: z.string().min(1).nullable(),
+    branch: z.string().min(1).nullable(),
+    verifyAfterMerge: z.boolean({ error: "verifyAfterMerge must be true or false" }),
     maxActiveRuns: positive("maxActiveRuns"),
     leaseMs: ms("leaseMs", 1000),
     heartbeatMs: ms("heartbeatMs", 10),
@@ -150,10 +155,13 @@ const ENV_SETTINGS = {
   ANTHROPIC_BASE_URL: "baseURL",
   RALPH_MAX_ACTIVE_RUNS: "maxActiveRuns",
   RALPH_PARALLEL: "parallel",
+  RALPH_WORKTREES: "worktrees",
 } as const;
 
 /** Settings whose environment variable holds a whole number. */
 const NUMERIC_ENV = new Set<string>(["maxActiveRuns", "parallel"]);
+/** Settings whose environment variable is a switch: 1/true/yes or 0/false/no. */
+const SWITCH_ENV = new Set<string>(["worktrees"]);
 
 const ENV_HINT: Record<string, string> = {
   RALPH_EXECUTOR: "anthropic, command or sampling",
@@ -161,6 +169,7 @@ const ENV_HINT: Record<string, string> = {
   ANTHROPIC_BASE_URL: "a URL such as https://api.anthropic.com",
   RALPH_MAX_ACTIVE_RUNS: "a whole number ≥ 1",
   RALPH_PARALLEL: "a whole number from 1 to 64",
+  RALPH_WORKTREES: "1 or 0 (true or false)",
 };
 
 function fromEnv(env: NodeJS.ProcessEnv): ConfigFile {
@@ -168,13 +177,19 @@ function fromEnv(env: NodeJS.ProcessEnv): ConfigFile {
   for (const [name, key] of Object.entries(ENV_SETTINGS)) {
     const raw = env[name];
     if (raw === undefined || raw.trim() === "") continue;
-    const value = NUMERIC_ENV.has(key)
-      ? /^\s*\d+\s*$/.test(raw)
-        ? Number(raw)
-        : raw
-      : key.endsWith("Command") || key === "apiKey"
-        ? raw
-        : raw.trim();
+    const value = SWITCH_ENV.has(key)
+      ? /^\s*(1|true|yes)\s*$/i.test(raw)
+        ? true
+        : /^\s*(0|false|no)\s*$/i.test(raw)
+          ? false
+          : raw
+      : NUMERIC_ENV.has(key)
+        ? /^\s*\d+\s*$/.test(raw)
+          ? Number(raw)
+          : raw
+        : key.endsWith("Command") || key === "apiKey"
+          ? raw
+          : raw.trim();
     const field = configFileSchema.shape[key];
     const parsed = field.safeParse(value);
     if (!parsed.success) {

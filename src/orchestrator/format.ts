@@ -23,6 +23,24 @@ export function oneLine(text: string, max = 100): string {
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
 
+/**
+ * Whether a run's parts report tokens: the Anthropic API and MCP sampling do, agent and check
+ * commands do not (their runs show no tokens or cost rather than a misleading zero).
+ */
+export function reportsTokens(run: Run): boolean {
+  const { executor, verifier } = run.settings as { executor?: unknown; verifier?: unknown };
+  const t = run.stats.tokens;
+  return (
+    executor === "anthropic" ||
+    executor === "sampling" ||
+    verifier === "anthropic" ||
+    t.input + t.output > 0 ||
+    run.stats.cost_usd > 0
+  );
+}
+
+const cost = (run: Run) => (reportsTokens(run) ? `, ${usd(run.stats.cost_usd)}` : "");
+
 const elapsed = (run: Run) => formatDuration(Math.round(run.stats.elapsed_seconds * 1000));
 
 /** "processed 3, completed 2, …; 4 executions, 12 s, $0.0000". */
@@ -32,7 +50,7 @@ export function runCounts(run: Run): string {
     `processed ${s.processed}, completed ${s.completed}, failed ${s.failed}, retried ${s.retried}` +
     `${s.lost ? `, ${s.lost} decided elsewhere` : ""}; ` +
     `${s.executions} execution${s.executions === 1 ? "" : "s"}, ` +
-    `${elapsed(run)}, ${usd(s.cost_usd)}`
+    `${elapsed(run)}${cost(run)}`
   );
 }
 
@@ -57,7 +75,9 @@ export function runSummaryLines(run: Run): string[] {
   return [
     `${run.id} ${run.status}: ${run.stop_reason ?? ""}`,
     `  processed ${s.processed} · completed ${s.completed} · failed ${s.failed} · retried ${s.retried}${s.lost ? ` · decided elsewhere ${s.lost}` : ""} · executions ${s.executions}`,
-    `  tokens ${s.tokens.input.toLocaleString("en-US")} in / ${s.tokens.output.toLocaleString("en-US")} out · cost ${usd(s.cost_usd)} · ${elapsed(run)}`,
+    reportsTokens(run)
+      ? `  tokens ${s.tokens.input.toLocaleString("en-US")} in / ${s.tokens.output.toLocaleString("en-US")} out · cost ${usd(s.cost_usd)} · ${elapsed(run)}`
+      : `  took ${elapsed(run)}`,
   ];
 }
 
@@ -67,7 +87,7 @@ export function runSummaryLines(run: Run): string[] {
  */
 export function runLiveLine(run: Run, workers: readonly WorkerState[] = []): string {
   const s = run.stats;
-  const head = `[${run.id} ${elapsed(run)}] ${s.completed} done · ${s.retried} retried · ${s.failed} failed · ${usd(s.cost_usd)}`;
+  const head = `[${run.id} ${elapsed(run)}] ${s.completed} done · ${s.retried} retried · ${s.failed} failed${reportsTokens(run) ? ` · ${usd(s.cost_usd)}` : ""}`;
   if (workers.length > 1) {
     return `${head} — ${workers.map((w) => `w${w.worker} ${w.task_id} ${w.phase}`).join(" · ")}`;
   }

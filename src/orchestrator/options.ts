@@ -100,6 +100,17 @@ export interface OrchestratorOptions {
    */
   parallel: number;
   /**
+   * Each attempt in a git worktree of its own (`--worktrees`, RALPH_WORKTREES=1), on a branch made
+   * from the target branch's head; passing work is merged back one at a time. Default false.
+   */
+  worktrees: boolean;
+  /** The repository of the worktrees (`--repo`); null: the one of the working directory. */
+  repo: string | null;
+  /** The branch merged into (`--branch`); null: the repository's current branch. */
+  branch: string | null;
+  /** With worktrees: run the check again on the merged result before keeping it (`--verify-after-merge`). Default false. */
+  verifyAfterMerge: boolean;
+  /**
    * Most runs one server process works at once from run_orchestrator calls
    * (RALPH_MAX_ACTIVE_RUNS); a call beyond it is refused, naming the run that is working. Default 1.
    */
@@ -167,6 +178,10 @@ export const DEFAULT_OPTIONS: OrchestratorOptions = {
   killGraceMs: 2000,
   maxTasks: 10,
   parallel: 1,
+  worktrees: false,
+  repo: null,
+  branch: null,
+  verifyAfterMerge: false,
   maxActiveRuns: 1,
   leaseMs: 5 * 60 * 1000,
   heartbeatMs: 5000,

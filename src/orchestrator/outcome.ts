@@ -40,8 +40,8 @@ export function held(workerId: string): { workerId: string; requireHeld: true } 
 
 export async function applyOutcome(task: Task, outcome: AttemptOutcome, ctx: OutcomeContext): Promise<void> {
   const attempt = task.attempts;
-  if (outcome.kind === "stopped") {
-    if (outcome.lost) lose(ctx, task, attempt, outcome.lost);
+  if (outcome.kind === "stopped" || outcome.kind === "cannot_start") {
+    if (outcome.kind === "stopped" && outcome.lost) lose(ctx, task, attempt, outcome.lost);
     else await putBack(ctx, task, attempt);
     return;
   }

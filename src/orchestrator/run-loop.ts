@@ -263,8 +263,16 @@ class ActiveRun implements RunHandle {
         );
       },
       spend: (tokens, model) => spend(this.stats, this.parts.prices, tokens, model),
+      workspaces: this.parts.workspaces,
+      verifyAfterMerge: this.parts.verifyAfterMerge,
+      onMerging: () => {
+        this.workers.update(slot, { phase: "merging" });
+        this.emit("merging", `${task.id} attempt ${attempt}: passed; merging its work`, task.id, attempt);
+      },
     });
     this.workers.idle(slot);
+    // A setting error stops the run at once: every worker's execution, not only this one.
+    if (outcome.kind === "cannot_start") this.abort({ code: "setting_error", reason: outcome.reason });
     await applyOutcome(task, outcome, {
       store: this.store,
       workerId: this.workerId,

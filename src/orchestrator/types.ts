@@ -6,6 +6,7 @@
  *
  * and the run they make: its parts (RunParts) and its handle in this process (RunHandle).
  */
+import type { Clock } from "../domain/clock.js";
 import type { Run, TokenUsage } from "../domain/run.js";
 import type { Task } from "../domain/task.js";
 import type { TaskStore } from "../store/types.js";
@@ -22,6 +23,8 @@ export interface ExecutionRequest {
   /** The full prompt: description, criteria and every earlier attempt's feedback (prompt.ts). */
   prompt: string;
   runId: string;
+  /** The attempt's own folder (a git worktree) when the run has workspaces: the agent works there. */
+  workspace?: string | undefined;
 }
 
 export type ExecutionResult =
@@ -39,6 +42,11 @@ export type ExecutionResult =
       error: string;
       tokens: TokenUsage;
       model?: string | undefined;
+      /**
+       * The agent could not start at all (not found, not executable, exit 126/127): a setting
+       * error, not the task's failure. The run stops and the task goes back with its attempt given back.
+       */
+      cannotStart?: boolean | undefined;
     };
 
 /**
@@ -60,6 +68,10 @@ export interface VerificationRequest {
   /** What the executor produced. */
   output: string;
   runId: string;
+  /** Where to check: the attempt's worktree, or the merged result with verifyAfterMerge. */
+  workspace?: string | undefined;
+  /** True for the check on the merged result (verifyAfterMerge); commands get RALPH_MERGED=1. */
+  merged?: boolean | undefined;
 }
 
 /** The verifier's judgement of one attempt. */
@@ -77,6 +89,8 @@ export interface Verdict {
 /** A verifier could not judge an attempt (its API failed, its check could not run or timed out). */
 export class VerifierError extends Error {
   override readonly name = "VerifierError";
+  /** The check could not start at all (not found, not executable): a setting error that stops the run. */
+  cannotStart = false;
 }
 
 /**
@@ -90,17 +104,14 @@ export interface Verifier {
 }
 
 /** Time, injectable so the breaker's wall-clock and cooldown logic is tested without sleeping. */
-export interface Clock {
-  /** Milliseconds, monotonic enough for durations. */
-  now(): number;
-  /** Resolve after `ms`, or reject with the signal's reason when it aborts first. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
+/** The one Clock type of the code base (src/domain/clock.ts); the stores take its `now`. */
+export type { Clock };
 
 export type ProgressKind =
   | "started"
   | "claimed"
   | "verifying"
+  | "merging"
   | "working"
   | "completed"
   | "retried"
@@ -163,6 +174,10 @@ export interface RunParts {
   leaseMs: number;
   heartbeatMs: number;
   staleRunMs: number;
+  /** A workspace for each attempt (a git worktree); none: the agent works where the server runs. */
+  workspaces?: WorkspaceProvider | undefined;
+  /** With workspaces: run the verifier again on the merged result before it is kept. */
+  verifyAfterMerge?: boolean | undefined;
   /** Shown in the run record's settings, next to executor, verifier and limits. */
   settings?: Record<string, unknown>;
 }
@@ -171,4 +186,33 @@ export interface StartOptions {
   /** Aborting it cancels the run (e.g. the MCP request was cancelled). */
   signal?: AbortSignal | undefined;
   onProgress?: ProgressListener | undefined;
+}
+
+/** What became of an attempt's work when it was brought back (merged into the target branch). */
+export type IntegrateResult =
+  | { kept: true /** The merge commit, or null when the attempt changed nothing. */; commit: string | null }
+  | {
+      kept: false;
+      /** For the next attempt: the conflicting files, or the check's output. */
+      feedback: string;
+      /** One line for the breaker and the logs. */
+      error: string;
+    };
+
+/** An attempt's own folder (a git worktree on a branch of its own). */
+export interface Workspace {
+  readonly path: string;
+  /**
+   * Bring a passing attempt's work back (one at a time across workers and processes). `check`, when
+   * given, runs on the merged result first: it returns null when it passes, else its output.
+   */
+  integrate(check?: (path: string) => Promise<string | null>): Promise<IntegrateResult>;
+  /** Remove the folder and its branch; called however the attempt ended. */
+  dispose(): Promise<void>;
+}
+
+/** Makes a workspace for each attempt (worktrees/workspace.ts). */
+export interface WorkspaceProvider {
+  readonly kind: string;
+  prepare(task: Task, attempt: number): Promise<Workspace>;
 }

@@ -8,7 +8,7 @@ import envPaths from "env-paths";
 import { openSqliteStore } from "./sqlite/store.js";
 import type { TaskStore } from "./types.js";
 
-export function defaultDatabasePath(): string {
+function defaultDatabasePath(): string {
   return join(envPaths("ralph-mcp", { suffix: "" }).data, "tasks.db");
 }
 
@@ -18,13 +18,25 @@ export function isPostgresUrl(spec: string): boolean {
 
 /** The store a spec names (a path or a URL); the default file when the spec is empty. */
 export async function openStore(spec?: string | undefined): Promise<TaskStore> {
-  const value = spec?.trim() || process.env.RALPH_DB?.trim() || "";
-  if (isPostgresUrl(value)) {
+  const target = storeTarget(spec);
+  if (target.kind === "postgres") {
     const { openPostgresStore } = await import("./postgres/store.js");
-    return openPostgresStore({ connectionString: value });
+    return openPostgresStore({ connectionString: target.url });
   }
   return openSqliteStore({
-    path: value === "" ? defaultDatabasePath() : value === ":memory:" ? value : resolve(value),
+    path: target.path,
     synchronous: process.env.RALPH_SQLITE_SYNCHRONOUS === "full" ? "full" : "normal",
   });
+}
+
+/** Where a spec points: a SQLite file (absolute path, or ":memory:") or a PostgreSQL URL. */
+export function storeTarget(
+  spec?: string | undefined,
+): { kind: "sqlite"; path: string } | { kind: "postgres"; url: string } {
+  const value = spec?.trim() || process.env.RALPH_DB?.trim() || "";
+  if (isPostgresUrl(value)) return { kind: "postgres", url: value };
+  return {
+    kind: "sqlite",
+    path: value === "" ? defaultDatabasePath() : value === ":memory:" ? value : resolve(value),
+  };
 }

@@ -5,11 +5,15 @@ import { isTaskStatus, LIMITS, type TaskStatus } from "../domain/task.js";
 import { decodeCursor } from "./cursor.js";
 import { DEFAULT_LIST_LIMIT, type ListQuery } from "./types.js";
 
-export interface ListArguments {
+interface ListArguments {
   status: TaskStatus | undefined;
   limit: number;
-  /** The sequence number the page starts after (0: the first page). */
+  /** The sequence number the page starts after (0: the first page); in queue order, the position. */
   after: number;
+  /** ListQuery.order "queue". */
+  queue: boolean;
+  /** What the page's cursor is tied to (the status, and the order). */
+  scope: string | undefined;
 }
 
 /** A list query checked: a known status, a limit of 1 … 500, a cursor made for the same filter. */
@@ -23,7 +27,11 @@ export function listArguments(query: ListQuery): ListArguments {
   if (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.listLimit) {
     throw new ValidationError(`limit must be a whole number from 1 to ${LIMITS.listLimit}.`);
   }
-  return { status, limit, after: cursor === undefined ? 0 : decodeCursor(cursor, status) };
+  // Queue order pages by position (its sort key is not one column); id order by the last id. The
+  // cursor's scope keeps a cursor of one order from paging through the other.
+  const queue = query.order === "queue";
+  const scope = queue ? `${status ?? ""}#queue` : status;
+  return { status, limit, after: cursor === undefined ? 0 : decodeCursor(cursor, scope), queue, scope };
 }
 
 /** How many of the newest ids argument completion looks through. */

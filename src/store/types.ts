@@ -5,8 +5,13 @@
  * Every method is atomic: it either happens whole or throws a RalphError and changes nothing.
  * A promise that resolves means the change is committed (acknowledged writes are never lost).
  */
+
+import type { ImportResult, ImportRow } from "../domain/import.js";
 import type { NewRun, Run, RunUpdate } from "../domain/run.js";
 import type { FeedbackSource, NewTask, Task, TaskStats, TaskStatus } from "../domain/task.js";
+import type { TaskPatch } from "../domain/validate.js";
+
+export type { ImportResult, ImportRow, TaskPatch };
 
 export interface ClaimOptions {
   /** Who holds the task while it is in progress (a run id, an MCP session, a hostname:pid). */
@@ -28,6 +33,12 @@ export interface WorkerOptions {
 
 export interface ListQuery {
   status?: TaskStatus | undefined;
+  /**
+   * "id" (default): oldest first. "queue": what runs next comes first — in progress, then the
+   * ready pending tasks by priority and age (claim order), then the blocked ones, then failed,
+   * then completed, each by id.
+   */
+  order?: "id" | "queue" | undefined;
   /** Page size, 1 … 500 (default 50). */
   limit?: number | undefined;
   /** The `nextCursor` of the previous page. */
@@ -108,6 +119,26 @@ export interface TaskStore {
   retry(id: string, feedback: string, options?: WorkerOptions & { source?: FeedbackSource }): Promise<Task>;
   /** Put an in-progress task back in line without spending its attempt (a cancelled run). */
   release(id: string, options?: WorkerOptions & { note?: string }): Promise<Task>;
+  /**
+   * Change what a pending task is (description, criteria, priority, max_attempts, depends_on,
+   * tags). A task in any other status is refused (InvalidTransitionError naming it); depends_on
+   * must name existing tasks and form no cycle.
+   */
+  update(id: string, patch: TaskPatch): Promise<Task>;
+  /**
+   * Delete a task and its dependency edges (a dependent no longer waits for it). An in-progress
+   * task is refused unless `force` (its worker's write-back then finds it gone). Returns it.
+   */
+  delete(id: string, options?: { force?: boolean | undefined }): Promise<Task>;
+  /** One task back to a fresh pending: attempts 0, result, failure and feedback cleared. */
+  reset(id: string): Promise<Task>;
+  /**
+   * Add exported tasks whole, all or nothing (src/domain/import.ts checks them first): a row whose
+   * idempotency_key is taken is skipped; a row keeps its id when the store has none by that id,
+   * else it gets a new one; depends_on names rows of the same import (by their ids in the file)
+   * or tasks already stored.
+   */
+  importTasks(rows: ImportRow[]): Promise<ImportResult>;
   /** Every task back to pending with attempts 0; returns how many tasks there are. */
   resetAll(): Promise<number>;
   /** Delete completed tasks; returns how many. */

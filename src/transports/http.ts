@@ -50,8 +50,9 @@ import { refuseBody, usableId } from "./jsonrpc-guard.js";
 import { jsonRpcError, LegacySessions, type Routed } from "./legacy-sessions.js";
 import { ListenRegistry, listenUris } from "./listen-registry.js";
 import { type OAuthOptions, oauthFromEnv, resolveOAuth } from "./oauth/config.js";
+import { OAuthGate } from "./oauth/gate.js";
 import { ResourceServer } from "./oauth/resource-server.js";
-import { methodChallenge, requireScopesOnRegistration } from "./oauth/scopes.js";
+import { requireScopesOnRegistration } from "./oauth/scopes.js";
 import { ServerRuntime, serveProcess } from "./runtime.js";
 
 export const MCP_PATH = "/mcp";
@@ -148,6 +149,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     allowedOrigins: defaultAllowedOrigins(options.allowedOrigins),
     token,
   });
+  const gate = oauth ? new OAuthGate(oauth, doors) : undefined;
 
   const runtime = new ServerRuntime(store);
   const { hub, runs } = runtime;
@@ -214,8 +216,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     } else if (request.method === "GET") {
       markStream();
     }
-    const challenge = oauth ? methodChallenge(parsedBody, authInfo) : undefined;
-    if (challenge) return { response: (oauth as ResourceServer).insufficientScope(challenge) };
+    const beyondScope = gate?.calls(parsedBody, authInfo);
+    if (beyondScope) return { response: beyondScope };
     if (await isLegacyRequest(request, parsedBody, { maxRequestBodySize }))
       return sessions.handle(request, parsedBody, authInfo);
     const uris = listenUris(parsedBody);
@@ -263,10 +265,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     let routed: Routed | undefined;
     try {
       let authInfo: AuthInfo | undefined;
-      if (oauth) {
-        const authorization = header(req, "authorization");
-        const staticToken = doors.requiresToken && doors.checkToken(authorization) === null;
-        const outcome = await oauth.authenticate(authorization, req.url ?? "/", staticToken);
+      if (gate) {
+        const outcome = await gate.mcp(req);
         if (outcome instanceof Response) {
           await write(res, outcome, cors);
           return;
@@ -295,6 +295,24 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     } finally {
       routed?.done?.();
       if (counted) inFlight.leave();
+    }
+  }
+
+  /** The board; with OAuth, after the gate (an access token, or the board's own sign-in). */
+  async function serveDashboard(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    cors: Record<string, string>,
+  ): Promise<void> {
+    if (!gate) return dashboard.serve(req, res);
+    try {
+      const decision = await gate.dashboard(req, path);
+      if (decision instanceof Response) await write(res, decision, cors);
+      else await dashboard.serve(req, res, { authorized: decision === "authorized" });
+    } catch (error) {
+      log.warn({ err: error }, "dashboard request failed");
+      if (!res.headersSent) await write(res, jsonRpcError(500, -32603, "Internal server error."), cors);
     }
   }
 
@@ -345,7 +363,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       return;
     }
     if (path !== undefined && dashboard.handles(path)) {
-      void dashboard.serve(req, res);
+      void serveDashboard(req, res, path, cors);
       return;
     }
     if (path !== MCP_PATH) {

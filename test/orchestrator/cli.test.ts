@@ -99,7 +99,8 @@ describe("ralph-mcp run", () => {
       expect.stringMatching(/^task-002 attempt 1: completed \(\d+ ms\)$/),
       "run-001 finished: The queue is done: no pending tasks are left.",
       "  processed 2 · completed 2 · failed 0 · retried 0 · executions 2",
-      expect.stringMatching(/^ {2}tokens 0 in \/ 0 out · cost \$0\.0000 · /),
+      // A command executor reports no tokens: the summary shows none (and no cost) rather than zeros.
+      expect.stringMatching(/^ {2}took \d+ m?s$/),
     ]);
     expect((await ctx.store.get("task-002")).result).toBe("answer to task-002 attempt 1");
     expect(await ctx.store.runs.get("run-001")).toMatchObject({

@@ -1,6 +1,6 @@
 /** Runs kept in the SQLite store: the RunStore contract, and migration 2 of an existing file. */
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { openSqliteDatabase } from "../../src/store/sqlite/driver.js";
 import { MIGRATIONS } from "../../src/store/sqlite/migrations.js";
 import { makeDir, makeStore } from "./helpers.js";
 import { runStoreContract } from "./run-store-contract.js";
@@ -30,7 +30,7 @@ describe("SQLite migration 2", () => {
   it("a version-1 database is migrated to version 2 with its tasks intact", async () => {
     const dir = makeDir();
     const path = dir.file("old.db");
-    const db = new Database(path);
+    const db = openSqliteDatabase(path);
     db.exec((MIGRATIONS[0] as { sql: string }).sql);
     db.pragma("user_version = 1");
     db.prepare(
@@ -45,7 +45,7 @@ describe("SQLite migration 2", () => {
     } finally {
       await migrated.close();
     }
-    const check = new Database(path, { readonly: true });
+    const check = openSqliteDatabase(path, { readonly: true });
     expect(check.pragma("user_version", { simple: true })).toBe(2);
     check.close();
     dir.cleanup();

@@ -621,6 +621,164 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
       });
     });
 
+    describe("edit by hand: update, delete, reset one, import, queue order", () => {
+      it("updates a pending task's fields and dependencies, keeping the unmet count right", async () => {
+        const a = await add("a");
+        const b = await add("b");
+        const t = await add("t", { depends_on: [a.id] });
+        const after = await store.update(t.id, {
+          description: "t, better",
+          priority: 2,
+          criteria: "it works",
+          tags: ["x"],
+          depends_on: [b.id],
+        });
+        expect(after).toMatchObject({
+          description: "t, better",
+          priority: 2,
+          criteria: "it works",
+          tags: ["x"],
+          depends_on: [b.id],
+        });
+        expect(await store.get(t.id)).toEqual(after);
+        await store.complete(a.id, "done");
+        expect((await store.stats()).blocked).toBe(1); // t waits for b now, not a
+        await store.complete(b.id, "done");
+        expect((await store.peekNext())?.id).toBe(t.id);
+      });
+
+      it("refuses to update a task that is not pending, naming its status, and changes nothing", async () => {
+        const t = await add("t");
+        await store.complete(t.id, "r");
+        const before = await snapshot();
+        const error = await rejection(store.update(t.id, { priority: 1 }), "invalid_transition");
+        expect(error.problem).toMatchObject({ kind: "wrong_status", action: "update", status: "completed" });
+        expect(await snapshot()).toEqual(before);
+      });
+
+      it("refuses a dependency cycle, an unknown dependency and an empty patch", async () => {
+        const a = await add("a");
+        const b = await add("b", { depends_on: [a.id] });
+        expect(
+          (await rejection(store.update(a.id, { depends_on: [b.id] }), "invalid_input")).problem,
+        ).toMatchObject({
+          field: "depends_on",
+        });
+        expect(
+          (await rejection(store.update(a.id, { depends_on: ["task-404"] }), "invalid_input")).problem,
+        ).toMatchObject({
+          kind: "unknown_dependency",
+          dep: "task-404",
+        });
+        await rejection(store.update(a.id, {}), "invalid_input");
+        expect((await store.get(a.id)).depends_on).toEqual([]);
+      });
+
+      it("deletes a task; a dependent no longer waits; an in-progress one only with force", async () => {
+        const a = await add("a");
+        const t = await add("t", { depends_on: [a.id] });
+        expect((await store.stats()).blocked).toBe(1);
+        expect((await store.delete(a.id)).id).toBe(a.id);
+        await rejection(store.get(a.id), "not_found");
+        expect((await store.stats()).blocked).toBe(0);
+        await store.start(t.id, { workerId: "w" });
+        const refused = await rejection(store.delete(t.id), "invalid_transition");
+        expect(refused.problem).toMatchObject({
+          kind: "wrong_status",
+          action: "delete",
+          status: "in_progress",
+        });
+        await store.delete(t.id, { force: true });
+        expect((await store.stats()).total).toBe(0);
+        await rejection(store.delete("task-999"), "not_found");
+      });
+
+      it("resets one task to a fresh pending", async () => {
+        const t = await add("t");
+        await store.start(t.id, { workerId: "w" });
+        await store.retry(t.id, "again");
+        await store.fail(t.id, "no");
+        const after = await store.reset(t.id);
+        expect(after).toMatchObject({ status: "pending", attempts: 0, feedback: [], failure_reason: null });
+        expect(await store.get(t.id)).toEqual(after);
+      });
+
+      it("lists in queue order: in progress, ready by priority, blocked, failed, completed", async () => {
+        const low = await add("low", { priority: 9 });
+        const high = await add("high", { priority: 1 });
+        const blocked = await add("blocked", { priority: 1, depends_on: [low.id] });
+        const running = await add("running");
+        const failed = await add("failed");
+        const done = await add("done");
+        await store.start(running.id, { workerId: "w" });
+        await store.fail(failed.id, "no");
+        await store.complete(done.id, "r");
+        const first = await store.list({ order: "queue", limit: 4 });
+        expect(first.tasks.map((t) => t.id)).toEqual([running.id, high.id, low.id, blocked.id]);
+        expect(first.total).toBe(6);
+        const rest = await store.list({ order: "queue", limit: 4, cursor: first.nextCursor ?? "" });
+        expect(rest.tasks.map((t) => t.id)).toEqual([failed.id, done.id]);
+        expect(rest.nextCursor).toBeNull();
+        await rejection(store.list({ cursor: first.nextCursor ?? "" }), "invalid_input");
+      });
+
+      it("imports exported tasks whole: ids, statuses, feedback and dependencies; by key only once", async () => {
+        const { validateImport } = await import("../../src/domain/import.js");
+        const a = await add("a", { idempotency_key: "ka" });
+        await store.start(a.id, { workerId: "w" });
+        await store.retry(a.id, "do better");
+        const b = await add("b", { depends_on: [a.id], tags: ["t"] });
+        await store.complete(a.id, "fine");
+        const exported = (await store.list({ limit: 500 })).tasks;
+        const other = await another();
+        // The same store: the key exists, so a is not added again; b's id is taken, so it gets a new one.
+        const again = await store.importTasks(validateImport(exported));
+        expect(again.existing).toEqual([{ row: 1, id: a.id }]);
+        expect(again.created).toHaveLength(1);
+        const copy = again.created[0] as Task;
+        expect(copy.id).not.toBe(b.id);
+        expect(copy).toMatchObject({ description: "b", depends_on: [a.id], tags: ["t"], status: "pending" });
+        expect(again.ids).toEqual({ [a.id]: a.id, [b.id]: copy.id });
+        expect((await other.stats()).total).toBe(3);
+        const next = await add("after the import");
+        expect(next.id).toBe("task-004");
+      });
+
+      it("imports into an empty store keeping the ids; a bad dependency adds nothing and names the row", async () => {
+        const { validateImport } = await import("../../src/domain/import.js");
+        const rows = [
+          {
+            id: "task-007",
+            description: "seven",
+            status: "completed",
+            attempts: 1,
+            result: "ok",
+            feedback: [{ text: "f", source: "verifier", attempt: 1, at: "2026-01-01T00:00:00.000Z" }],
+          },
+          { id: "task-003", description: "three", depends_on: ["task-007"] },
+        ];
+        const result = await store.importTasks(validateImport(rows));
+        expect(result.created.map((t) => t.id)).toEqual(["task-007", "task-003"]);
+        expect(await store.get("task-007")).toMatchObject({
+          status: "completed",
+          attempts: 1,
+          result: "ok",
+          feedback: [{ text: "f", source: "verifier", attempt: 1 }],
+        });
+        expect((await store.peekNext())?.id).toBe("task-003"); // its dependency is completed
+        expect((await add("new")).id).toBe("task-008");
+        const before = await snapshot();
+        const bad = await rejection(
+          store.importTasks(
+            validateImport([{ description: "ok" }, { description: "bad", depends_on: ["task-404"] }]),
+          ),
+          "invalid_input",
+        );
+        expect(bad.problem).toMatchObject({ kind: "unknown_dependency", item: 1, dep: "task-404" });
+        expect(await snapshot()).toEqual(before);
+      });
+    });
+
     describe("durability and change feed", () => {
       it("what was acknowledged is there for another store object", async () => {
         await store.createBatch([{ description: "a" }, { description: "b" }]);
@@ -771,14 +929,16 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
           store.claimNext({ workerId: "dead", leaseMs: 30 }),
           store.claimNext({ workerId: "dead", leaseMs: 30 }),
         ]);
-        const expired = await vi.waitFor(
+        // One call may find one lease ended and the next call the other: gather until both.
+        const found = new Map<string, Task>();
+        await vi.waitFor(
           async () => {
-            const tasks = await store.expireLeases();
-            expect(tasks).toHaveLength(2);
-            return tasks;
+            for (const t of await store.expireLeases()) found.set(t.id, t);
+            expect(found.size).toBe(2);
           },
           { timeout: 5_000, interval: 20 },
         );
+        const expired = [...found.values()];
         for (const after of expired) {
           const was = held.find((t) => t?.id === after.id) as Task;
           await holds(after, (a) => T.expireLease(was, at(a)));

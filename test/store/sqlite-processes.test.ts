@@ -6,8 +6,8 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { openSqliteDatabase } from "../../src/store/sqlite/driver.js";
 import { openSqliteStore } from "../../src/store/sqlite/store.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -127,7 +127,7 @@ describe("several processes on one SQLite file", () => {
     await (child.proc.exitCode === null && child.proc.signalCode === null ? once(child.proc, "exit") : null);
     expect(child.proc.signalCode).toBe("SIGKILL");
 
-    const raw = new Database(db);
+    const raw = openSqliteDatabase(db);
     expect(raw.pragma("integrity_check", { simple: true })).toBe("ok");
     raw.close();
     const store = openSqliteStore({ path: db });

@@ -3,8 +3,8 @@
  * against test/store/schema/sqlite.sql; update it (vitest -u) only together with a new migration.
  */
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { expect, it } from "vitest";
+import { openSqliteDatabase } from "../../src/store/sqlite/driver.js";
 import { MIGRATIONS } from "../../src/store/sqlite/migrations.js";
 import { openSqliteStore } from "../../src/store/sqlite/store.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -14,7 +14,7 @@ it("the migrations produce the pinned schema, at the latest version", async () =
   try {
     const path = join(tmp.dir, "schema.db");
     await openSqliteStore({ path }).close();
-    const db = new Database(path, { readonly: true });
+    const db = openSqliteDatabase(path, { readonly: true });
     const rows = db
       .prepare("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type, name")
       .all() as Array<{ type: string; name: string; sql: string }>;
@@ -32,7 +32,7 @@ it("opening a database migrated by a newer ralph-mcp is refused with advice", as
   const tmp = tempDir();
   try {
     const path = join(tmp.dir, "future.db");
-    const db = new Database(path);
+    const db = openSqliteDatabase(path);
     db.pragma("user_version = 999");
     db.close();
     expect(() => openSqliteStore({ path })).toThrow(/newer than this ralph-mcp knows.*Upgrade ralph-mcp/);

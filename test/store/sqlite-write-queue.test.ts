@@ -4,15 +4,15 @@
  * write lock held elsewhere for too long fails the writes without changing anything.
  */
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ChangeRecord } from "../../src/store/changes.js";
+import { openSqliteDatabase, type SqliteDatabase } from "../../src/store/sqlite/driver.js";
 import { WriteQueue } from "../../src/store/sqlite/write-queue.js";
 import { tempDir } from "../helpers/tmp.js";
 
 describe("sqlite write queue", () => {
   let tmp: ReturnType<typeof tempDir>;
-  let db: Database.Database;
+  let db: SqliteDatabase;
   let commits: ChangeRecord[][];
   let recorded: ChangeRecord[];
   let queue: WriteQueue;
@@ -25,7 +25,7 @@ describe("sqlite write queue", () => {
 
   beforeEach(() => {
     tmp = tempDir();
-    db = new Database(join(tmp.dir, "q.db"), { timeout: 0 });
+    db = openSqliteDatabase(join(tmp.dir, "q.db"));
     db.pragma("journal_mode = WAL");
     db.exec("CREATE TABLE t (x INTEGER PRIMARY KEY)");
     commits = [];
@@ -44,7 +44,7 @@ describe("sqlite write queue", () => {
   });
 
   it("commits the writes of one turn in one transaction, and only then resolves them", async () => {
-    const other = new Database(join(tmp.dir, "q.db"));
+    const other = openSqliteDatabase(join(tmp.dir, "q.db"));
     const a = queue.write(insert(1));
     const b = queue.write((changes) => {
       // Inside the shared transaction: the first write is visible here, not yet to another connection.
@@ -89,7 +89,7 @@ describe("sqlite write queue", () => {
   });
 
   it("fails the writes, changing nothing, when another process holds the write lock too long", async () => {
-    const other = new Database(join(tmp.dir, "q.db"));
+    const other = openSqliteDatabase(join(tmp.dir, "q.db"));
     other.exec("BEGIN IMMEDIATE");
     await expect(queue.write(insert(1))).rejects.toMatchObject({ code: "store_unavailable" });
     other.exec("ROLLBACK");

@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { parseTaskId } from "../../src/domain/ids.js";
+import { openSqliteDatabase } from "../../src/store/sqlite/driver.js";
 import { openSqliteStore } from "../../src/store/sqlite/store.js";
 import { tempDir } from "../helpers/tmp.js";
 import { describeStoreContract } from "./contract.js";
@@ -13,7 +13,7 @@ describeStoreContract("sqlite", async () => {
     store,
     openAnother: async () => openSqliteStore({ path, changePollMs: 20 }),
     setAttempts: async (id, attempts) => {
-      const db = new Database(path);
+      const db = openSqliteDatabase(path);
       db.prepare("UPDATE tasks SET attempts = ? WHERE seq = ?").run(attempts, parseTaskId(id));
       db.close();
     },

@@ -17,15 +17,20 @@ export interface CommandExecutorOptions {
   cwd?: string | undefined;
 }
 
+/** The variables a command gets: the task, the attempt, the run, and its workspace when it has one. */
 export function taskEnv(request: {
   task: { id: string };
   attempt: number;
   runId: string;
+  workspace?: string | undefined;
+  merged?: boolean | undefined;
 }): Record<string, string> {
   return {
     RALPH_TASK_ID: request.task.id,
     RALPH_TASK_ATTEMPT: String(request.attempt),
     RALPH_RUN_ID: request.runId,
+    ...(request.workspace !== undefined ? { RALPH_WORKSPACE: request.workspace } : {}),
+    ...(request.merged ? { RALPH_MERGED: "1" } : {}),
   };
 }
 
@@ -56,6 +61,24 @@ export function describeFailure(what: string, outcome: CommandOutcome, timeoutMs
   }
 }
 
+/** Exit codes of a shell that could not run the command: 126 not executable, 127 not found. */
+const CANNOT_START_CODES = new Set([126, 127]);
+
+/** The command never ran as a program: it could not be spawned, found or executed. */
+export function cannotStart(outcome: CommandOutcome): boolean {
+  return (
+    outcome.kind === "spawn_error" ||
+    (outcome.kind === "exited" && outcome.code !== null && CANNOT_START_CODES.has(outcome.code))
+  );
+}
+
+/** A setting error's message: which setting, the command, and what the shell said. */
+export function cannotStartMessage(setting: string, command: string, outcome: CommandOutcome): string {
+  const said = tail(outcome.stderrTail, 300) || outcome.error || "no output";
+  const how = outcome.kind === "spawn_error" ? "could not be spawned" : `exited with code ${outcome.code}`;
+  return `${setting} cannot start: \`${command.slice(0, 200)}\` ${how} (${said}). Fix the command (is it installed, on PATH, executable?); no attempt was counted.`;
+}
+
 export function clipOutput(text: string, truncated: boolean, maxChars: number): string {
   const note = "\n[output cut: it was longer than the result limit]";
   if (!truncated && text.length <= maxChars) return text;
@@ -76,7 +99,7 @@ export class CommandExecutor implements Executor {
         timeoutMs: this.options.timeoutMs,
         maxOutputBytes: this.options.maxOutputChars,
         killGraceMs: this.options.killGraceMs,
-        cwd: this.options.cwd,
+        cwd: request.workspace ?? this.options.cwd,
       },
       signal,
     );
@@ -86,6 +109,14 @@ export class CommandExecutor implements Executor {
         ok: true,
         output: clipOutput(outcome.stdout.trimEnd(), outcome.truncated, this.options.maxOutputChars),
         tokens,
+      };
+    }
+    if (cannotStart(outcome)) {
+      return {
+        ok: false,
+        error: cannotStartMessage("RALPH_EXECUTOR_COMMAND", this.options.command, outcome),
+        tokens,
+        cannotStart: true,
       };
     }
     return { ok: false, error: describeFailure("agent command", outcome, this.options.timeoutMs), tokens };

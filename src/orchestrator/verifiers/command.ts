@@ -5,7 +5,7 @@
  * A check that cannot run or times out throws: the attempt cannot be judged.
  */
 import { LIMITS } from "../../domain/task.js";
-import { describeFailure, taskEnv } from "../executors/command.js";
+import { cannotStart, cannotStartMessage, describeFailure, taskEnv } from "../executors/command.js";
 import { runCommand } from "../process.js";
 import { type Verdict, type VerificationRequest, type Verifier, VerifierError } from "../types.js";
 
@@ -30,10 +30,17 @@ export class CommandVerifier implements Verifier {
         timeoutMs: this.options.timeoutMs,
         maxOutputBytes: LIMITS.feedbackChars,
         killGraceMs: this.options.killGraceMs,
-        cwd: this.options.cwd,
+        cwd: request.workspace ?? this.options.cwd,
       },
       signal,
     );
+    if (cannotStart(outcome)) {
+      const error = new VerifierError(
+        cannotStartMessage("RALPH_VERIFIER_COMMAND", this.options.command, outcome),
+      );
+      error.cannotStart = true;
+      throw error;
+    }
     if (outcome.kind !== "exited" || outcome.signal !== null) {
       throw new VerifierError(describeFailure("check command", outcome, this.options.timeoutMs));
     }

@@ -20,10 +20,14 @@ export async function getTask(ctx: PgContext, id: string): Promise<Task> {
 
 export async function listTasks(ctx: PgContext, query: ListQuery): Promise<TaskPage> {
   ctx.assertOpen();
-  const { status, limit, after } = listArguments(query);
+  const { status, limit, after, queue, scope } = listArguments(query);
   const rows = await ctx.db.query<Row & { total: number }>(
-    status === undefined ? ctx.sql.listAll : ctx.sql.listByStatus,
-    status === undefined ? [after, limit + 1] : [after, limit + 1, status],
+    queue ? ctx.sql.listQueue : status === undefined ? ctx.sql.listAll : ctx.sql.listByStatus,
+    queue
+      ? [after, limit + 1, status ?? null]
+      : status === undefined
+        ? [after, limit + 1]
+        : [after, limit + 1, status],
     { readOnly: true },
   );
   const tasks = rows.filter((r) => r.seq !== null);
@@ -32,7 +36,8 @@ export async function listTasks(ctx: PgContext, query: ListQuery): Promise<TaskP
   return {
     tasks: page.map(rowToTask),
     total: rows[0]?.total ?? 0,
-    nextCursor: tasks.length > limit && last ? encodeCursor(Number(last.seq), status) : null,
+    nextCursor:
+      tasks.length > limit && last ? encodeCursor(queue ? after + limit : Number(last.seq), scope) : null,
   };
 }
 

@@ -19,9 +19,12 @@ import type {
   ChangeListener,
   ClaimOptions,
   CreateResult,
+  ImportResult,
+  ImportRow,
   ListQuery,
   RunStore,
   TaskPage,
+  TaskPatch,
   TaskStore,
   WorkerOptions,
 } from "../types.js";
@@ -30,6 +33,7 @@ import { connect, type PostgresStoreOptions } from "./connection.js";
 import type { PgContext } from "./context.js";
 import { insertTasks } from "./create.js";
 import { Database } from "./db.js";
+import * as edit from "./edit.js";
 import { ChangeFeed } from "./feed.js";
 import { HotPath } from "./hot-path.js";
 import * as locking from "./locking.js";
@@ -159,6 +163,22 @@ export class PostgresTaskStore implements TaskStore {
 
   release(id: string, options: WorkerOptions & { note?: string } = {}): Promise<Task> {
     return locking.release(this.ctx, id, options);
+  }
+
+  update(id: string, patch: TaskPatch): Promise<Task> {
+    return edit.update(this.ctx, id, patch);
+  }
+
+  delete(id: string, options: { force?: boolean | undefined } = {}): Promise<Task> {
+    return edit.remove(this.ctx, id, options.force === true);
+  }
+
+  reset(id: string): Promise<Task> {
+    return edit.reset(this.ctx, id);
+  }
+
+  importTasks(rows: ImportRow[]): Promise<ImportResult> {
+    return edit.importTasks(this.ctx, rows);
   }
 
   completeBatch(ids: string[], result: string): Promise<Task[]> {

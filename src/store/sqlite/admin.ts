@@ -4,7 +4,7 @@ import type { SqliteContext } from "./context.js";
 /** Every task back to a fresh pending; returns how many tasks there are. */
 export function resetAll(ctx: SqliteContext): Promise<number> {
   return ctx.write((changes) => {
-    const info = ctx.stmt.resetAll.run(new Date().toISOString());
+    const info = ctx.stmt.resetAll.run(new Date(ctx.clock.now()).toISOString());
     changes.push({ kind: "reset", seqs: null });
     return info.changes;
   });

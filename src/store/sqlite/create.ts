@@ -21,7 +21,7 @@ export function insertTasks(ctx: SqliteContext, inputs: NewTask[]): Promise<Crea
     return Promise.reject(error);
   }
   return ctx.write((changes) => {
-    const now = Date.now();
+    const now = ctx.clock.now();
     const nowIso = new Date(now).toISOString();
     const results: CreateResult[] = [];
     const seqs: number[] = [];

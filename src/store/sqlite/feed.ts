@@ -5,10 +5,10 @@
  * processes' rows whenever `PRAGMA data_version` moves. A reader that fell behind the pruning
  * hears `{kind: "reset", taskIds: null}`.
  */
-import type Database from "better-sqlite3";
 import { Emitter } from "../../emitter.js";
 import { type ChangeRecord, toChangeEvent } from "../changes.js";
 import type { ChangeEvent, ChangeListener } from "../types.js";
+import type { SqliteDatabase } from "./driver.js";
 import type { Statements } from "./statements.js";
 
 /** Keep this many change rows; a reader further behind than that resynchronises. */
@@ -24,7 +24,7 @@ export class SqliteChangeFeed {
   private closed = false;
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqliteDatabase,
     private readonly stmt: Statements,
     /** This store object's id, so it can skip its own rows. */
     private readonly origin: string,

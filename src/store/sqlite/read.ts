@@ -50,10 +50,13 @@ function counts(ctx: SqliteContext): { byStatus: Record<TaskStatus, number>; att
 }
 
 export function listTasks(ctx: SqliteContext, query: ListQuery): TaskPage {
-  const { status, limit, after } = listArguments(query);
+  const { status, limit, after, queue, scope } = listArguments(query);
   return ctx.read(() => {
-    const rows =
-      status === undefined
+    const rows = queue
+      ? status === undefined
+        ? ctx.stmt.listQueue.all(limit + 1, after)
+        : ctx.stmt.listQueueByStatus.all(status, limit + 1, after)
+      : status === undefined
         ? ctx.stmt.listAll.all(after, limit + 1)
         : ctx.stmt.listByStatus.all(status, after, limit + 1);
     const page = rows.slice(0, limit);
@@ -64,7 +67,7 @@ export function listTasks(ctx: SqliteContext, query: ListQuery): TaskPage {
     return {
       tasks: page.map(rowToTask),
       total,
-      nextCursor: rows.length > limit && last ? encodeCursor(last.seq, status) : null,
+      nextCursor: rows.length > limit && last ? encodeCursor(queue ? after + limit : last.seq, scope) : null,
     };
   });
 }

@@ -2,7 +2,7 @@
  * Orchestrator runs in the SQLite file (the `runs` table of migration 2). Writes go through the
  * task store's queue, so they share its group commit and its fair write lock with other processes.
  */
-import type Database from "better-sqlite3";
+import type { StoreClock } from "../../domain/clock.js";
 import { runNotFound } from "../../domain/errors.js";
 import {
   abandonRun,
@@ -19,6 +19,7 @@ import {
   updateRun,
 } from "../../domain/run.js";
 import type { RunStore } from "../types.js";
+import type { SqliteDatabase } from "./driver.js";
 
 interface RunRow {
   seq: number;
@@ -61,9 +62,10 @@ export class SqliteRunStore implements RunStore {
   private readonly stmt;
 
   constructor(
-    db: Database.Database,
+    db: SqliteDatabase,
     private readonly write: Write,
     private readonly read: Read,
+    private readonly clock: StoreClock,
   ) {
     this.stmt = {
       get: db.prepare<[number], RunRow>("SELECT * FROM runs WHERE seq = ?"),
@@ -108,7 +110,7 @@ export class SqliteRunStore implements RunStore {
 
   create(input: NewRun): Promise<Run> {
     return this.write(() => {
-      const now = new Date().toISOString();
+      const now = new Date(this.clock.now()).toISOString();
       const stats = emptyRunStats();
       const info = this.stmt.insert.run({
         max_tasks: input.max_tasks,
@@ -134,7 +136,7 @@ export class SqliteRunStore implements RunStore {
   update(id: string, patch: RunUpdate): Promise<Run> {
     return this.write(() => {
       const row = this.mustGet(id);
-      const next = updateRun(rowToRun(row), patch, Date.now());
+      const next = updateRun(rowToRun(row), patch, this.clock.now());
       this.save(row.seq, next);
       return next;
     });
@@ -144,14 +146,14 @@ export class SqliteRunStore implements RunStore {
     return this.write(() => {
       const row = this.mustGet(id);
       if (isFinalRunStatus(row.status)) return rowToRun(row);
-      this.stmt.requestCancel.run(new Date().toISOString(), row.seq);
+      this.stmt.requestCancel.run(new Date(this.clock.now()).toISOString(), row.seq);
       return rowToRun(this.stmt.get.get(row.seq) as RunRow);
     });
   }
 
   abandonStale(staleMs: number): Promise<Run[]> {
     return this.write(() => {
-      const now = Date.now();
+      const now = this.clock.now();
       const cutoff = new Date(now - staleMs).toISOString();
       return this.stmt.stale.all(cutoff).map((row) => {
         this.save(row.seq, abandonRun(rowToRun(row), now));

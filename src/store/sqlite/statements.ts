@@ -5,12 +5,13 @@
  * tasks_status and scans every pending row (measured: a claim cost 170 ms with a million tasks),
  * and INDEXED BY fails loudly if an index ever goes missing.
  */
-import type Database from "better-sqlite3";
+
 import type { TaskStatus } from "../../domain/task.js";
 import type { ChangeEvent } from "../types.js";
+import type { SqliteDatabase, SqliteStatement } from "./driver.js";
 import type { Row } from "./rows.js";
 
-type Statement<P extends unknown[] = unknown[], R = unknown> = Database.Statement<P, R>;
+type Statement<P extends unknown[] = unknown[], R = unknown> = SqliteStatement<P, R>;
 
 export interface Statements {
   getBySeq: Statement<[number], Row>;
@@ -38,6 +39,14 @@ export interface Statements {
   deleteCompleted: Statement;
   insertChange: Statement;
   pruneChanges: Statement;
+  listQueue: Statement<[number, number], Row>;
+  listQueueByStatus: Statement<[string, number, number], Row>;
+  updateFields: Statement;
+  deleteEdgesOf: Statement<[number]>;
+  deleteEdgesToOne: Statement<[number]>;
+  deleteOne: Statement<[number]>;
+  reaches: Statement<[string, number], { hit: number }>;
+  importInsert: Statement;
   changesAfter: Statement<
     [number],
     { seq: number; origin: string; kind: ChangeEvent["kind"]; task_seqs: string | null }
@@ -46,7 +55,15 @@ export interface Statements {
   maxChange: Statement<[], { s: number }>;
 }
 
-export function prepareStatements(db: Database.Database): Statements {
+/**
+ * Queue order (ListQuery.order "queue"): in progress, then ready pending tasks in claim order
+ * (priority, then age), then blocked ones, then failed, then completed, each by id.
+ */
+const QUEUE_ORDER = `ORDER BY CASE status WHEN 'in_progress' THEN 0
+    WHEN 'pending' THEN CASE WHEN unmet_deps = 0 THEN 1 ELSE 2 END WHEN 'failed' THEN 3 ELSE 4 END,
+  CASE WHEN status = 'pending' AND unmet_deps = 0 THEN priority ELSE 0 END, seq`;
+
+export function prepareStatements(db: SqliteDatabase): Statements {
   return {
     getBySeq: db.prepare<[number], Row>("SELECT * FROM tasks WHERE seq = ?"),
     getByKey: db.prepare<[string], Row>("SELECT * FROM tasks WHERE idempotency_key = ?"),
@@ -113,6 +130,33 @@ export function prepareStatements(db: Database.Database): Statements {
     deleteEdgesTo: db.prepare("DELETE FROM task_deps WHERE dep_seq IN (SELECT value FROM json_each(?))"),
     deleteEdgesFrom: db.prepare("DELETE FROM task_deps WHERE task_seq IN (SELECT value FROM json_each(?))"),
     deleteCompleted: db.prepare("DELETE FROM tasks WHERE status = 'completed'"),
+    listQueue: db.prepare<[number, number], Row>(`SELECT * FROM tasks ${QUEUE_ORDER} LIMIT ? OFFSET ?`),
+    listQueueByStatus: db.prepare<[string, number, number], Row>(
+      `SELECT * FROM tasks WHERE status = ? ${QUEUE_ORDER} LIMIT ? OFFSET ?`,
+    ),
+    updateFields: db.prepare(
+      `UPDATE tasks SET description = @description, criteria = @criteria, priority = @priority,
+         max_attempts = @max_attempts, tags = @tags, updated_at = @updated_at WHERE seq = @seq`,
+    ),
+    deleteEdgesOf: db.prepare<[number]>("DELETE FROM task_deps WHERE task_seq = ?"),
+    deleteEdgesToOne: db.prepare<[number]>("DELETE FROM task_deps WHERE dep_seq = ?"),
+    deleteOne: db.prepare<[number]>("DELETE FROM tasks WHERE seq = ?"),
+    // Whether a task (the second parameter) is among the tasks some tasks (JSON array of seqs)
+    // depend on, directly or not: making it depend on those would close a cycle.
+    reaches: db.prepare<[string, number], { hit: number }>(
+      `WITH RECURSIVE r(seq) AS (
+         SELECT value FROM json_each(?)
+         UNION SELECT d.dep_seq FROM task_deps d JOIN r ON d.task_seq = r.seq
+       ) SELECT 1 AS hit FROM r WHERE seq = ? LIMIT 1`,
+    ),
+    importInsert: db.prepare(
+      `INSERT INTO tasks (seq, description, criteria, priority, max_attempts, attempts, status, result,
+         failure_reason, feedback, depends_on, tags, idempotency_key, unmet_deps, created_at, started_at,
+         completed_at, updated_at)
+       VALUES (@seq, @description, @criteria, @priority, @max_attempts, @attempts, @status, @result,
+         @failure_reason, @feedback, '[]', @tags, @idempotency_key, 0, @created_at, @started_at,
+         @completed_at, @updated_at)`,
+    ),
     insertChange: db.prepare("INSERT INTO changes (origin, kind, task_seqs) VALUES (?, ?, ?)"),
     pruneChanges: db.prepare("DELETE FROM changes WHERE seq <= (SELECT max(seq) FROM changes) - ?"),
     changesAfter: db.prepare<

@@ -1,31 +1,37 @@
 /**
- * The embedded store: one SQLite file (better-sqlite3, WAL) that several processes may share.
+ * The embedded store: one SQLite file (WAL) that several processes may share, through node:sqlite or
+ * better-sqlite3 (driver.ts).
  *
  * Writes go through the group-commit queue (write-queue.ts): one transaction per event-loop turn,
  * a savepoint per operation, acknowledged only after COMMIT. Reads run outside the queue against
  * the last committed state (WAL readers never block). The operations, by kind: create.ts (add),
  * read.ts (get, list, next, stats), transition.ts (claim, start, complete, fail, retry, release,
- * leases), admin.ts (reset, clear); their SQL is in statements.ts, the change feed in feed.ts.
+ * leases), edit.ts (update, delete, reset one, import), admin.ts (reset all, clear); their SQL is in statements.ts, the change feed in feed.ts.
  */
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import Database from "better-sqlite3";
-import { RalphError } from "../../domain/errors.js";
+import { type StoreClock, wallClock } from "../../domain/clock.js";
+import { isRalphError, RalphError } from "../../domain/errors.js";
 import type { FeedbackSource, NewTask, Task, TaskStats } from "../../domain/task.js";
 import type {
   ChangeListener,
   ClaimOptions,
   CreateResult,
+  ImportResult,
+  ImportRow,
   ListQuery,
   RunStore,
   TaskPage,
+  TaskPatch,
   TaskStore,
   WorkerOptions,
 } from "../types.js";
 import * as admin from "./admin.js";
 import type { SqliteContext } from "./context.js";
 import { insertTasks } from "./create.js";
+import { openSqliteDatabase, type SqliteDatabase, type SqliteDriverName } from "./driver.js";
+import * as edit from "./edit.js";
 import { SqliteChangeFeed } from "./feed.js";
 import { MIGRATIONS } from "./migrations.js";
 import * as read from "./read.js";
@@ -48,6 +54,10 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** How often to look for other processes' changes while someone listens (default 100 ms). */
   changePollMs?: number;
+  /** The SQLite driver; default RALPH_SQLITE_DRIVER, else by the Node version (driver.ts). */
+  driver?: SqliteDriverName | undefined;
+  /** Where the times it writes (leases, timestamps) come from (default: the wall clock). */
+  clock?: StoreClock;
 }
 
 export function openSqliteStore(options: SqliteStoreOptions): SqliteTaskStore {
@@ -59,7 +69,9 @@ export class SqliteTaskStore implements TaskStore {
   readonly location: string;
   readonly runs: RunStore;
 
-  private readonly db: Database.Database;
+  /** Which SQLite driver serves this store. */
+  readonly driver: SqliteDriverName;
+  private readonly db: SqliteDatabase;
   private readonly busyTimeoutMs: number;
   private readonly ctx: SqliteContext;
   private readonly queue: WriteQueue;
@@ -72,8 +84,9 @@ export class SqliteTaskStore implements TaskStore {
     this.busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
     if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
     try {
-      this.db = new Database(options.path, { timeout: 0 });
+      this.db = openSqliteDatabase(options.path, { driver: options.driver });
     } catch (error) {
+      if (isRalphError(error)) throw error;
       throw new RalphError(
         "store_unavailable",
         `Cannot open the task database at ${options.path}: ${(error as Error).message}. ` +
@@ -81,6 +94,7 @@ export class SqliteTaskStore implements TaskStore {
         { cause: error },
       );
     }
+    this.driver = this.db.driver;
     withBusyRetry(this.busyTimeoutMs, () => this.db.pragma("journal_mode = WAL"));
     this.db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
     this.db.pragma("cache_size = -8000");
@@ -98,8 +112,9 @@ export class SqliteTaskStore implements TaskStore {
       if (this.closed) throw new RalphError("store_unavailable", "The task store is closed.");
       return withBusyRetry(this.busyTimeoutMs, fn);
     };
-    this.ctx = { db: this.db, stmt, write, read: readFn };
-    this.runs = new SqliteRunStore(this.db, (fn) => write(fn), readFn);
+    const clock = options.clock ?? wallClock;
+    this.ctx = { db: this.db, stmt, clock, write, read: readFn };
+    this.runs = new SqliteRunStore(this.db, (fn) => write(fn), readFn, clock);
   }
 
   private migrate(): void {
@@ -197,6 +212,22 @@ export class SqliteTaskStore implements TaskStore {
 
   expireLeases(): Promise<Task[]> {
     return op.expireLeases(this.ctx);
+  }
+
+  update(id: string, patch: TaskPatch): Promise<Task> {
+    return edit.update(this.ctx, id, patch);
+  }
+
+  delete(id: string, options: { force?: boolean | undefined } = {}): Promise<Task> {
+    return edit.remove(this.ctx, id, options.force === true);
+  }
+
+  reset(id: string): Promise<Task> {
+    return edit.reset(this.ctx, id);
+  }
+
+  importTasks(rows: ImportRow[]): Promise<ImportResult> {
+    return edit.importTasks(this.ctx, rows);
   }
 
   resetAll(): Promise<number> {

@@ -38,7 +38,11 @@ function save(ctx: SqliteContext, before: Row, after: Task, changes: ChangeRecor
   return after;
 }
 
-function transition(ctx: SqliteContext, id: string, apply: (task: Task, row: Row) => Task): Promise<Task> {
+export function transition(
+  ctx: SqliteContext,
+  id: string,
+  apply: (task: Task, row: Row) => Task,
+): Promise<Task> {
   return ctx.write((changes) => {
     const row = mustGet(ctx, id);
     return save(ctx, row, apply(rowToTask(row), row), changes);
@@ -63,7 +67,7 @@ export function claimNext(
 ): Promise<Task | null> {
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   return ctx.write((changes) => {
-    const now = Date.now();
+    const now = ctx.clock.now();
     // Stalled claims go back in line as the domain says (src/domain/claim.ts): now and then before
     // claiming, and whenever nothing is eligible.
     const due = now - state.lastExpiryCheck >= LEASE_RECOVERY_MS;
@@ -86,7 +90,7 @@ export function start(ctx: SqliteContext, id: string, options: ClaimOptions): Pr
     T.startTask(task, {
       workerId: options.workerId,
       leaseMs,
-      now: Date.now(),
+      now: ctx.clock.now(),
       unmetDependencies:
         row.unmet_deps > 0 ? ctx.stmt.unmetDeps.all(row.seq).map((r) => formatTaskId(r.seq)) : [],
     }),
@@ -95,7 +99,7 @@ export function start(ctx: SqliteContext, id: string, options: ClaimOptions): Pr
 
 export function renewLease(ctx: SqliteContext, id: string, options: Required<ClaimOptions>): Promise<Task> {
   return transition(ctx, id, (task) =>
-    T.renewLease(task, { now: Date.now(), workerId: options.workerId, leaseMs: options.leaseMs }),
+    T.renewLease(task, { now: ctx.clock.now(), workerId: options.workerId, leaseMs: options.leaseMs }),
   );
 }
 
@@ -105,7 +109,7 @@ export function complete(
   result: string,
   options: WorkerOptions,
 ): Promise<Task> {
-  return transition(ctx, id, (task) => T.completeTask(task, result, { now: Date.now(), ...options }));
+  return transition(ctx, id, (task) => T.completeTask(task, result, { now: ctx.clock.now(), ...options }));
 }
 
 export function completeBatch(ctx: SqliteContext, ids: string[], result: string): Promise<Task[]> {
@@ -116,7 +120,7 @@ export function completeBatch(ctx: SqliteContext, ids: string[], result: string)
     return Promise.reject(error);
   }
   return ctx.write((changes) => {
-    const now = Date.now();
+    const now = ctx.clock.now();
     return unique.map((id) => {
       const row = mustGet(ctx, id);
       return save(ctx, row, T.completeTask(rowToTask(row), result, { now }), changes);
@@ -125,7 +129,7 @@ export function completeBatch(ctx: SqliteContext, ids: string[], result: string)
 }
 
 export function fail(ctx: SqliteContext, id: string, reason: string, options: WorkerOptions): Promise<Task> {
-  return transition(ctx, id, (task) => T.failTask(task, reason, { now: Date.now(), ...options }));
+  return transition(ctx, id, (task) => T.failTask(task, reason, { now: ctx.clock.now(), ...options }));
 }
 
 export function retry(
@@ -134,7 +138,7 @@ export function retry(
   feedback: string,
   options: WorkerOptions & { source?: FeedbackSource },
 ): Promise<Task> {
-  return transition(ctx, id, (task) => T.retryTask(task, feedback, { now: Date.now(), ...options }));
+  return transition(ctx, id, (task) => T.retryTask(task, feedback, { now: ctx.clock.now(), ...options }));
 }
 
 export function release(
@@ -142,9 +146,9 @@ export function release(
   id: string,
   options: WorkerOptions & { note?: string },
 ): Promise<Task> {
-  return transition(ctx, id, (task) => T.releaseTask(task, { now: Date.now(), ...options }));
+  return transition(ctx, id, (task) => T.releaseTask(task, { now: ctx.clock.now(), ...options }));
 }
 
 export function expireLeases(ctx: SqliteContext): Promise<Task[]> {
-  return ctx.write((changes) => expireDue(ctx, Date.now(), changes));
+  return ctx.write((changes) => expireDue(ctx, ctx.clock.now(), changes));
 }

@@ -8,20 +8,16 @@
  * waiting writer polls every 50–250 µs (random, so waiters do not move in step), which keeps each
  * waiter's chance of getting the lock about equal and the p99 wait short.
  */
-import type Database from "better-sqlite3";
-import { StoreUnavailableError } from "../../domain/errors.js";
 
-const beginStatements = new WeakMap<Database.Database, Database.Statement>();
+import { StoreUnavailableError } from "../../domain/errors.js";
+import { isBusyError, type SqliteDatabase, type SqliteStatement } from "./driver.js";
+
+const beginStatements = new WeakMap<SqliteDatabase, SqliteStatement>();
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 /** Block this thread for `ms` milliseconds (fractions allowed) without spinning the CPU. */
 function sleepSync(ms: number): void {
   Atomics.wait(sleepCell, 0, 0, ms);
-}
-
-export function isBusyError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED" || code === "SQLITE_BUSY_SNAPSHOT";
 }
 
 function busyFor(timeoutMs: number, cause: unknown): StoreUnavailableError {
@@ -32,7 +28,7 @@ function busyFor(timeoutMs: number, cause: unknown): StoreUnavailableError {
 }
 
 /** When this connection last found the lock taken (contention seen recently → be polite). */
-const lastBusyAt = new WeakMap<Database.Database, number>();
+const lastBusyAt = new WeakMap<SqliteDatabase, number>();
 
 /**
  * `BEGIN IMMEDIATE`, waiting for the write lock as described above. A writer that found the lock
@@ -40,7 +36,7 @@ const lastBusyAt = new WeakMap<Database.Database, number>();
  * committed re-takes the lock before a waiter the OS wakes late (a loaded machine) gets its turn,
  * and one process can starve the others.
  */
-export function acquireWriteLock(db: Database.Database, timeoutMs: number): void {
+export function acquireWriteLock(db: SqliteDatabase, timeoutMs: number): void {
   const begin = beginStatements.get(db) ?? db.prepare("BEGIN IMMEDIATE");
   beginStatements.set(db, begin);
   const busyAt = lastBusyAt.get(db);

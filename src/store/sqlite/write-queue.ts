@@ -6,15 +6,16 @@
  * The write lock is taken up front and, when another process holds it, polled at short random
  * intervals (write-lock.ts) instead of SQLite's growing back-off, which starves writers.
  */
-import type Database from "better-sqlite3";
+
 import { RalphError } from "../../domain/errors.js";
 import type { ChangeRecord } from "../changes.js";
+import type { SqliteDatabase, SqliteStatement } from "./driver.js";
 import { acquireWriteLock } from "./write-lock.js";
 
 /** One operation: runs inside the write transaction and reports what it changed in `changes`. */
 export type WriteOp<R> = (changes: ChangeRecord[]) => R;
 
-export interface WriteQueueHooks {
+interface WriteQueueHooks {
   /** Inside the operation's savepoint, after it succeeded: persist its change records. */
   record(changes: ChangeRecord[]): void;
   /** Inside the transaction, just before COMMIT. */
@@ -33,12 +34,12 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 export class WriteQueue {
   private readonly queue: Queued[] = [];
-  private readonly commit: Database.Statement;
+  private readonly commit: SqliteStatement;
   private scheduled = false;
   private closed = false;
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqliteDatabase,
     private readonly busyTimeoutMs: number,
     private readonly hooks: WriteQueueHooks,
   ) {

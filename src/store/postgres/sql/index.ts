@@ -3,11 +3,12 @@ import * as bulk from "./bulk.js";
 import * as claim from "./claim.js";
 import * as complete from "./complete.js";
 import * as create from "./create.js";
+import * as edit from "./edit.js";
 import * as read from "./read.js";
 import * as runs from "./runs.js";
 import * as transition from "./transition.js";
 
-const builders = { ...claim, ...complete, ...create, ...read, ...transition, ...bulk, ...runs };
+const builders = { ...claim, ...complete, ...create, ...read, ...transition, ...bulk, ...runs, ...edit };
 
 export type Statements = { [K in keyof typeof builders]: ReturnType<(typeof builders)[K]> };
 

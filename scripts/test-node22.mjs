@@ -1,0 +1,31 @@
+// `npm run test:node22` (part of `npm test`): the SQLite store's tests again, on Node 22 with the
+// built-in node:sqlite driver (RALPH_SQLITE_DRIVER=node), so every SQLite test passes on both
+// drivers: the contract suite, the multi-process and kill -9 tests, the schema, the write queue,
+// the run store and the driver seam. Node 22 is the npm registry's `node` package, kept in
+// tools/conformance so it never shadows the system Node (better-sqlite3 is built for that one).
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+
+const NODE22 = "tools/conformance/node_modules/node/bin/node";
+const FILES = [
+  "test/store/sqlite.contract.test.ts",
+  "test/store/sqlite-processes.test.ts",
+  "test/store/sqlite-schema.test.ts",
+  "test/store/sqlite-write-queue.test.ts",
+  "test/store/sqlite-driver.test.ts",
+  "test/orchestrator/run-store.test.ts",
+];
+
+if (!existsSync(NODE22)) {
+  process.stderr.write(`${NODE22} is missing: run \`npm run conformance:install\` first.\n`);
+  process.exit(1);
+}
+const result = spawnSync(
+  NODE22,
+  ["node_modules/vitest/vitest.mjs", "run", ...FILES, ...process.argv.slice(2)],
+  {
+    stdio: "inherit",
+    env: { ...process.env, RALPH_SQLITE_DRIVER: "node" },
+  },
+);
+process.exit(result.status ?? 1);
