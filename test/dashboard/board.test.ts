@@ -160,6 +160,31 @@ describe("the web board", () => {
     expect(await page.textContent(".toast")).toContain(`Failed task: ${pending.id}`);
   });
 
+  it("delete from the page asks first, then removes the task from the store and the board", async () => {
+    const doomed = (await store.create({ description: "Delete me" })).task;
+    const held = (await store.create({ description: "Being worked on" })).task;
+    await store.start(held.id, { workerId: "someone@elsewhere" });
+    await openBoard();
+
+    await page.click(`${card(doomed.id)} .card-main`);
+    await page.click(`[data-detail="${doomed.id}"] [data-action="delete"]`);
+    expect(await page.textContent(".dialog h3")).toContain("cannot be undone");
+    await page.click(".dialog button:not([data-action])"); // "Keep it": nothing happens
+    expect((await store.get(doomed.id)).status).toBe("pending");
+    await page.click(`[data-detail="${doomed.id}"] [data-action="delete"]`);
+    await page.click('.dialog [data-action="confirm"]');
+    await page.waitForSelector(card(doomed.id), { state: "detached" });
+    await expect(store.get(doomed.id)).rejects.toThrow(/task-001/);
+
+    // One in progress: the dialog says so, and deleting it takes it from its worker.
+    await page.click(`${card(held.id)} .card-main`);
+    await page.click(`[data-detail="${held.id}"] [data-action="delete"]`);
+    expect(await page.textContent(".dialog h3")).toContain("is in progress");
+    await page.click('.dialog [data-action="confirm"]');
+    await page.waitForSelector(card(held.id), { state: "detached" });
+    await expect(store.get(held.id)).rejects.toThrow();
+  });
+
   it("cancel from the page stops a run of another process", async () => {
     await store.create({ description: "A long job" });
     await openBoard();

@@ -125,7 +125,7 @@ export function webSource(): BoardSource {
         case "fail":
           return post(`/api/tasks/${encodeURIComponent(action.id)}/fail`, { reason: action.reason });
         case "delete":
-          return post(`/api/tasks/${encodeURIComponent(action.id)}/delete`, {});
+          return post(`/api/tasks/${encodeURIComponent(action.id)}/delete`, { force: action.force === true });
         case "cancel_run":
           return post(`/api/runs/${encodeURIComponent(action.id)}/cancel`, {});
       }
