@@ -13,6 +13,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { EXECUTION_ENV, killTree, newExecutionMark, reaper, treeAlive } from "./process-tree.js";
+import { decodeCutEnd, decodeCutStart } from "./text-cut.js";
 
 export interface CommandSpec {
   /** A shell command line, from configuration. */
@@ -146,8 +147,8 @@ export function runCommand(spec: CommandSpec, signal?: AbortSignal): Promise<Com
         kind: spawnError !== undefined ? "spawn_error" : (ended ?? "exited"),
         code: exit?.code ?? null,
         signal: exit?.signal ?? null,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderrTail: errTail.toString("utf8"),
+        stdout: decodeCutEnd(Buffer.concat(out)),
+        stderrTail: decodeCutStart(errTail),
         truncated,
         pid: child.pid,
         durationMs: Date.now() - started,
