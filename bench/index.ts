@@ -3,6 +3,8 @@
  * figures (with ratios against baselines measured in the same run); they assert nothing.
  */
 import { benchDashboard } from "./dashboard.js";
+import { benchDrivers } from "./drivers.js";
+import { benchInstall } from "./install.js";
 import { runMcpHttpBench } from "./mcp-http.js";
 import { runMcpStdioBench } from "./mcp-stdio.js";
 import { benchPostgresStore } from "./postgres.js";
@@ -18,6 +20,8 @@ const BENCHES: Record<string, () => Promise<void>> = {
   },
   postgres: benchPostgresStore,
   dashboard: benchDashboard,
+  drivers: benchDrivers,
+  install: benchInstall,
 };
 
 const wanted = process.argv.slice(2);
