@@ -83,7 +83,7 @@ export const COMPLETE_WRITES = {
   claimed_by: null,
 } as const satisfies Writes;
 
-export interface WriteInputs {
+interface WriteInputs {
   now: number;
   leaseMs?: number;
   workerId?: string;

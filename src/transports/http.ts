@@ -52,7 +52,7 @@ import { ListenRegistry, listenUris } from "./listen-registry.js";
 import { type OAuthOptions, oauthFromEnv, resolveOAuth } from "./oauth/config.js";
 import { OAuthGate } from "./oauth/gate.js";
 import { ResourceServer } from "./oauth/resource-server.js";
-import { methodChallenge, requireScopesOnRegistration } from "./oauth/scopes.js";
+import { requireScopesOnRegistration } from "./oauth/scopes.js";
 import { ServerRuntime, serveProcess } from "./runtime.js";
 
 export const MCP_PATH = "/mcp";
@@ -216,8 +216,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     } else if (request.method === "GET") {
       markStream();
     }
-    const challenge = oauth ? methodChallenge(parsedBody, authInfo) : undefined;
-    if (challenge) return { response: (oauth as ResourceServer).insufficientScope(challenge) };
+    const beyondScope = gate?.calls(parsedBody, authInfo);
+    if (beyondScope) return { response: beyondScope };
     if (await isLegacyRequest(request, parsedBody, { maxRequestBodySize }))
       return sessions.handle(request, parsedBody, authInfo);
     const uris = listenUris(parsedBody);

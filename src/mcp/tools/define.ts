@@ -9,7 +9,7 @@ import { listed } from "../listed-schema.js";
 import { guarded } from "../results.js";
 
 /** What a tool does to the queue. Every tool states all three. */
-export interface ToolHints {
+interface ToolHints {
   readOnly: boolean;
   destructive: boolean;
   idempotent: boolean;
@@ -17,7 +17,7 @@ export interface ToolHints {
   openWorld?: boolean;
 }
 
-export interface ToolDefinition<I extends z.ZodType, O extends z.ZodType> {
+interface ToolDefinition<I extends z.ZodType, O extends z.ZodType> {
   description: string;
   inputSchema: I;
   outputSchema: O;
@@ -35,7 +35,7 @@ export interface ToolDefinition<I extends z.ZodType, O extends z.ZodType> {
  * facts in fewer tools/list bytes. Only run_orchestrator reaches outside the queue (it runs agents); every other
  * tool says openWorldHint false.
  */
-export function annotationsFor(hints: ToolHints): ToolAnnotations {
+function annotationsFor(hints: ToolHints): ToolAnnotations {
   const annotations: ToolAnnotations = {};
   if (hints.readOnly) annotations.readOnlyHint = true;
   else {

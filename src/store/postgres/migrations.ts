@@ -124,7 +124,7 @@ CREATE INDEX runs_running ON ${s}.runs (updated_at) WHERE status = 'running';
   },
 ];
 
-export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
+const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
 
 /** A fixed first key for pg_advisory_xact_lock(int, int); the second is the schema's hash. */
 const MIGRATION_LOCK = 0x52_61_6c_70; // "Ralp"

@@ -1,6 +1,6 @@
 /**
- * Where OAuth meets the HTTP server's routes: one call per request that reaches /mcp or the
- * dashboard, so http.ts only asks "may this go on, and as whom?".
+ * Where OAuth meets the HTTP server's routes, so http.ts only asks "may this go on, and as whom?":
+ * once per request that reaches /mcp or the dashboard, and once more for a /mcp request's calls.
  *
  * - /mcp: the access token, or the static RALPH_HTTP_TOKEN when one is set (resource-server.ts).
  * - The dashboard: a request with a bearer access token needs tasks:read to look (GET) and
@@ -9,9 +9,10 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { AuthInfo } from "@modelcontextprotocol/server";
+import { log } from "../../log.js";
 import type { Doors } from "../http-doors.js";
-import type { ResourceServer } from "./resource-server.js";
-import { hasScope, SCOPES } from "./scopes.js";
+import { hasQueryToken, type ResourceServer, subjectOf } from "./resource-server.js";
+import { hasScope, methodChallenge, SCOPES } from "./scopes.js";
 
 /** What the dashboard should do with a request: check it itself, take it as authorized, or refuse. */
 export type DashboardDecision = "own-check" | "authorized" | Response;
@@ -29,11 +30,30 @@ export class OAuthGate {
     return this.server.authenticate(authorization, req.url ?? "/", staticToken);
   }
 
+  /**
+   * The JSON-RPC calls of a /mcp request that was let in: the 403 when one of them needs a scope
+   * the token lacks and names no tool or resource (subscribe, listen, completion; the SDK checks
+   * tools and resources), else undefined. Logs each tool call made with an access token: who
+   * (subject, client) called what. Tasks record who holds them (`claimed_by`); this is the trail
+   * of the rest.
+   */
+  calls(body: unknown, authInfo: AuthInfo | undefined): Response | undefined {
+    if (authInfo === undefined) return undefined;
+    const challenge = methodChallenge(body, authInfo);
+    if (challenge) return this.server.insufficientScope(challenge);
+    for (const message of Array.isArray(body) ? body : [body]) {
+      const m = message as { method?: unknown; params?: { name?: unknown } } | null;
+      if (m?.method !== "tools/call" || typeof m.params?.name !== "string") continue;
+      log.info({ subject: subjectOf(authInfo), client: authInfo.clientId, tool: m.params.name }, "tool call");
+    }
+    return undefined;
+  }
+
   async dashboard(req: IncomingMessage, path: string): Promise<DashboardDecision> {
     if (path.startsWith("/assets/") || path === "/login" || path === "/logout") return "own-check";
     const authorization = header(req, "authorization");
     // No bearer: a person in a browser, whom the board signs in itself (or, with OAuth only, keeps out).
-    if (authorization === undefined && !hasQueryToken(req)) return "own-check";
+    if (authorization === undefined && !hasQueryToken(req.url ?? "/")) return "own-check";
     const outcome = await this.mcp(req);
     if (outcome instanceof Response) return outcome;
     if (outcome === undefined) return "own-check"; // the static token: the dashboard knows it
@@ -50,8 +70,4 @@ export class OAuthGate {
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-function hasQueryToken(req: IncomingMessage): boolean {
-  return new URL(req.url ?? "/", "http://x").searchParams.has("access_token");
 }

@@ -109,7 +109,7 @@ export class ResourceServer {
     url: string,
     staticTokenAccepted: boolean,
   ): Promise<AuthInfo | undefined | Response> {
-    if (new URL(url, "http://x").searchParams.has("access_token")) {
+    if (hasQueryToken(url)) {
       return this.refusal(
         400,
         "invalid_request",
@@ -227,6 +227,12 @@ export class ResourceServer {
       cacheMs: this.config.introspectionCacheMs,
     });
   }
+}
+
+/** Whether the request target carries `access_token` in its query (RFC 6750 section 2.3, refused here). */
+export function hasQueryToken(target: string): boolean {
+  const query = target.split("#")[0]?.split("?").slice(1).join("?") ?? "";
+  return new URLSearchParams(query).has("access_token");
 }
 
 /** RFC 6750 quoted values: printable ASCII without `"` or `\`. */

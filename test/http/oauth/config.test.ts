@@ -4,6 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
+import { commandEnv } from "../../../src/orchestrator/process.js";
 import { oauthFromEnv, resolveOAuth } from "../../../src/transports/oauth/config.js";
 import { tempDb } from "../../mcp/helpers.js";
 import { postHeaders, raw, spawnServer } from "../helpers.js";
@@ -64,6 +65,15 @@ describe("OAuth settings", () => {
         .publicUrl,
     ).toBe("https://r.example.com");
     expect(resolveOAuth({ issuer: "http://127.0.0.1:9" }, "127.0.0.1").publicUrl).toBeNull();
+  });
+
+  it("keep the introspection client's secret from the agents the orchestrator starts", () => {
+    const env = commandEnv(
+      {},
+      { RALPH_OAUTH_CLIENT_SECRET: "s3cret", RALPH_OAUTH_CLIENT_ID: "ralph", PATH: "/bin" },
+    );
+    expect(env).not.toHaveProperty("RALPH_OAUTH_CLIENT_SECRET");
+    expect(env).toMatchObject({ RALPH_OAUTH_CLIENT_ID: "ralph", PATH: "/bin" });
   });
 });
 

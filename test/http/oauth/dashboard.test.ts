@@ -60,11 +60,17 @@ describe("the dashboard with OAuth", () => {
     expect((await setup.server.store.stats()).total).toBe(1);
   });
 
-  it("a bad token is refused as on /mcp (401 invalid_token)", async () => {
+  it("a bad token is refused as on /mcp (401 invalid_token), a token in the URL too (400)", async () => {
     const other = await setup.as.sign("https://other.example.com/mcp", "tasks:read");
     const response = await get(setup.server.url, "/api/board", other);
     expect(response.status).toBe(401);
     expect(challenge(response.headers["www-authenticate"]).error).toBe("invalid_token");
+    const inUrl = await get(
+      setup.server.url,
+      `/api/board?access_token=${await setup.as.sign(setup.resource, "tasks:read")}`,
+    );
+    expect(inUrl.status).toBe(400);
+    expect(challenge(inUrl.headers["www-authenticate"]).error).toBe("invalid_request");
   });
 });
 

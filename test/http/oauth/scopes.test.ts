@@ -203,6 +203,35 @@ describe("sessions and the static token next to OAuth", () => {
     expect((await setup.server.store.stats()).total).toBe(1);
   });
 
+  it("claims are held by the token's subject: another user cannot complete them, the same one can from another client", async () => {
+    const rw = `${READ} ${WRITE}`;
+    const alice = await setup.as.sign(setup.resource, rw);
+    const bob = await setup.as.sign(setup.resource, rw, { sub: "bob" });
+    const session = await connectV1(setup.server.url, "alice-in-a-session", {
+      authorization: `Bearer ${alice}`,
+    });
+    try {
+      const { task } = await ok(session, "add_task", { description: "alice's to do" });
+      const id = (task as { id: string }).id;
+      await ok(session, "start_task", { task_id: id });
+      const complete = (token: string) =>
+        post(
+          setup.server.url,
+          token,
+          rpc("tools/call", { name: "complete_task", arguments: { task_id: id, result: "done" } }),
+        );
+      const byBob = await complete(bob);
+      expect(byBob.body).toMatch(/"isError":true/);
+      expect(byBob.body).toContain("oauth:alice");
+      expect((await setup.server.store.get(id)).status).toBe("in_progress");
+      // Alice again, from a one-off request (no session, another client): hers to complete.
+      expect((await complete(alice)).body).toContain(`Completed task: ${id}`);
+      expect((await setup.server.store.get(id)).status).toBe("completed");
+    } finally {
+      await session.close();
+    }
+  });
+
   it("the static RALPH_HTTP_TOKEN still works alongside OAuth, with every scope", async () => {
     const response = await post(
       setup.server.url,

@@ -94,6 +94,14 @@ describe("access tokens", () => {
     expect(challenge(response.headers["www-authenticate"]).error_description).toMatch(reason);
   });
 
+  it("takes the scopes from `scp` as well (a list, as some issuers write them)", async () => {
+    const token = await setup.as.sign(setup.resource, "", { scope: undefined, scp: ["tasks:read"] });
+    const read = await post(setup.server.url, token, rpc("resources/read", { uri: "task://stats" }));
+    expect(read.status).toBe(200);
+    const refusedAdd = await post(setup.server.url, token, ADD);
+    expect(refusedAdd.status).toBe(403);
+  });
+
   it("refuses a token in the query string: 400 invalid_request, even next to a valid header", async () => {
     const token = await setup.as.sign(setup.resource, RW);
     await refused(undefined, 400, "invalid_request", `/mcp?access_token=${token}`);
@@ -129,6 +137,21 @@ describe("key rotation", () => {
       expect((await setup.server.store.stats()).total).toBe(3);
     } finally {
       vi.useRealTimers();
+      await setup.close();
+    }
+  });
+});
+
+describe("an issuer that cannot be reached", () => {
+  it("answers 503 with Retry-After (try again), not 401 (get a new token), and changes nothing", async () => {
+    const setup = await serveWithOAuth({ jwksUrl: "http://127.0.0.1:9/jwks" });
+    try {
+      const response = await post(setup.server.url, await setup.as.sign(setup.resource, RW), ADD);
+      expect(response.status).toBe(503);
+      expect(response.headers["retry-after"]).toBe("5");
+      expect(response.body).toMatch(/signing keys could not be fetched/);
+      expect((await setup.server.store.stats()).total).toBe(0);
+    } finally {
       await setup.close();
     }
   });
