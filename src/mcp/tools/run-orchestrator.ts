@@ -190,6 +190,7 @@ function registerRunOrchestrator(server: McpServer, _ctx: McpContext, { runs, er
     server,
     "run_orchestrator",
     {
+      title: "Run the queue",
       description:
         "Work pending tasks with the configured agent (execute, verify, retry). " +
         "Returns run stats; wait false: its id at once.",
