@@ -3,7 +3,7 @@
  * that throws is handed to `onError` (by default ignored) and never stops the emitter or the
  * listeners after it: a listener's failure is its own.
  */
-export type Listener<T> = (event: T) => void;
+type Listener<T> = (event: T) => void;
 
 export class Emitter<T> {
   private readonly listeners = new Set<Listener<T>>();

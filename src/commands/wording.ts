@@ -43,8 +43,7 @@ export function cliMessage(error: RalphError, context: WordingContext = {}): str
 }
 
 export function exitCodeOf(error: RalphError): number {
-  if (error.retryable || error.code === "store_busy" || error.code === "store_unavailable")
-    return EXIT.unavailable;
+  if (error.retryable || error.code === "store_unavailable") return EXIT.unavailable;
   if (error.code === "invalid_input") return EXIT.usage;
   return EXIT.refused;
 }

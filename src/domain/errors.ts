@@ -7,13 +7,7 @@
  */
 import type { TaskStatus } from "./task.js";
 
-export type ErrorCode =
-  | "invalid_input"
-  | "not_found"
-  | "invalid_transition"
-  | "conflict"
-  | "store_busy"
-  | "store_unavailable";
+type ErrorCode = "invalid_input" | "not_found" | "invalid_transition" | "conflict" | "store_unavailable";
 
 /** What a task operation may be refused for, by the task's status. */
 export type TaskAction =

@@ -13,11 +13,11 @@ import { runEnded } from "./errors.js";
  * error      the loop itself failed (e.g. the store became unreachable)
  * abandoned  the process running it stopped updating it (it was killed or lost)
  */
-export const RUN_STATUSES = ["running", "finished", "stopped", "cancelled", "error", "abandoned"] as const;
+const RUN_STATUSES = ["running", "finished", "stopped", "cancelled", "error", "abandoned"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** Why a run stopped, for programs; `stop_reason` says the same for people. */
-export const STOP_CODES = [
+const STOP_CODES = [
   "queue_empty",
   "max_tasks",
   "max_iterations",
@@ -70,7 +70,8 @@ export interface RunCurrent {
   /** Null while the run waits out a breaker cooldown. */
   task_id: string | null;
   attempt: number | null;
-  phase: "executing" | "verifying" | "merging" | "cooldown";
+  /** cooldown: the breaker is open; backoff: nothing is ready but a retried task's back-off. */
+  phase: "executing" | "verifying" | "merging" | "cooldown" | "backoff";
   since: string;
 }
 

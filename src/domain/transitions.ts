@@ -45,11 +45,7 @@ export const VERB: Record<TaskAction, string> = {
 };
 
 /** The refusal of `action` on `task`, whose status does not allow it (the problem says which do). */
-export function wrongStatus(
-  task: Task,
-  action: TaskAction,
-  allowed: readonly TaskStatus[],
-): InvalidTransitionError {
+function wrongStatus(task: Task, action: TaskAction, allowed: readonly TaskStatus[]): InvalidTransitionError {
   const statement =
     task.status === "completed" && action === "complete"
       ? `${task.id} is already completed.`
@@ -67,7 +63,7 @@ export function wrongStatus(
   });
 }
 
-export function assertAllowed(task: Task, action: Action): void {
+function assertAllowed(task: Task, action: Action): void {
   if (ALLOWED_FROM[action].includes(task.status)) return;
   throw wrongStatus(task, action, ALLOWED_FROM[action]);
 }
@@ -132,10 +128,11 @@ export function createTask(id: string, input: ValidNewTask, now: number): Task {
     updated_at: at,
     lease_expires_at: null,
     claimed_by: null,
+    not_before: null,
   };
 }
 
-export interface StartInput {
+interface StartInput {
   workerId: string;
   leaseMs: number;
   now: number;
@@ -165,7 +162,7 @@ export function startTask(task: Task, input: StartInput): Task {
   });
 }
 
-export interface FinishInput {
+interface FinishInput {
   now: number;
   /** When given, the task must not be held by a different worker. */
   workerId?: string | undefined;
@@ -195,11 +192,13 @@ export function failTask(task: Task, reason: string, input: FinishInput): Task {
   };
 }
 
-export interface RetryInput extends FinishInput {
+interface RetryInput extends FinishInput {
   source?: FeedbackSource | undefined;
+  /** Back-off: the task is not eligible again until this many ms after `now` (0 or none: at once). */
+  delayMs?: number | undefined;
 }
 
-export function maxAttemptsReason(task: Task): string {
+function maxAttemptsReason(task: Task): string {
   return `Max attempts (${task.max_attempts}) reached`;
 }
 
@@ -227,7 +226,15 @@ export function retryTask(task: Task, feedback: string, input: RetryInput): Task
   if (task.attempts >= task.max_attempts) {
     return { ...base, status: "failed", failure_reason: maxAttemptsReason(task) };
   }
-  return { ...base, status: "pending", result: null, failure_reason: null, completed_at: null };
+  const delay = input.delayMs ?? 0;
+  return {
+    ...base,
+    status: "pending",
+    result: null,
+    failure_reason: null,
+    completed_at: null,
+    not_before: delay > 0 ? iso(input.now + delay) : null,
+  };
 }
 
 /** An in-progress task goes back in line without using up the attempt (its run was cancelled). */
@@ -254,7 +261,7 @@ export function renewLease(task: Task, input: { now: number; workerId: string; l
   return { ...task, lease_expires_at: iso(input.now + input.leaseMs), updated_at: iso(input.now) };
 }
 
-export function isLeaseExpired(task: Task, now: number): boolean {
+function isLeaseExpired(task: Task, now: number): boolean {
   return (
     task.status === "in_progress" &&
     task.lease_expires_at !== null &&

@@ -105,10 +105,6 @@ export interface ValidNewTask {
 }
 
 /** The first zod issue as one sentence, prefixed with where it is (e.g. "tasks[3].priority"). */
-export function describeZodError(error: z.ZodError, prefix?: string): string {
-  return invalidValue(error, prefix).message;
-}
-
 /**
  * The first zod issue as a ValidationError whose problem names the field and the batch item.
  * Messages start with their field's name ("priority must be …"); the problem's `text` is the rest.
@@ -146,7 +142,7 @@ function itemOf(prefix: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
-export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, prefix?: string): T {
+function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, prefix?: string): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw invalidValue(parsed.error, prefix);
   return parsed.data;

@@ -23,7 +23,7 @@ export type QueueChange =
     }
   | { kind: "list_changed" };
 
-export type QueueChangeListener = (change: QueueChange) => void;
+type QueueChangeListener = (change: QueueChange) => void;
 
 /** The static resources; every change may touch any of them. */
 export const STATIC_RESOURCE_URIS = [
@@ -53,7 +53,7 @@ export function affects(taskIds: string[] | null, uri: string): boolean {
 }
 
 /** How many in-progress and pending tasks resources/list shows as task://tasks/{id}. */
-export const LISTED_PER_STATUS = 25;
+const LISTED_PER_STATUS = 25;
 
 /** The tasks resources/list shows: the first in-progress and pending ones (a bounded set). */
 export async function listedTasks(store: TaskStore) {

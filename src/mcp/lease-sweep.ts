@@ -7,7 +7,7 @@
 import { log } from "../log.js";
 import type { TaskStore } from "../store/types.js";
 
-export const LEASE_SWEEP_MS = 5_000;
+const LEASE_SWEEP_MS = 5_000;
 
 export function startLeaseSweep(store: TaskStore, intervalMs = LEASE_SWEEP_MS): () => void {
   let running = false;

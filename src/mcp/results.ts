@@ -9,7 +9,7 @@ import { isRalphError } from "../domain/errors.js";
 import { log } from "../log.js";
 import { toolMessage } from "./wording.js";
 
-export type Structured = { message: string } & Record<string, unknown>;
+type Structured = { message: string } & Record<string, unknown>;
 
 /** A success: `text` defaults to the message; pass more when the payload should be readable as text. */
 export function ok(structured: Structured, text: string = structured.message): CallToolResult {

@@ -10,7 +10,7 @@ import type { UpdateSource } from "./subscriptions.js";
 
 const RUN_URI = /^task:\/\/runs\/run-\d{1,15}$/;
 
-export const isRunUri = (uri: string): boolean => RUN_URI.test(uri);
+const isRunUri = (uri: string): boolean => RUN_URI.test(uri);
 
 export class RunUpdates implements UpdateSource {
   readonly pattern = `${RUN_URI_PREFIX}{id}`;

@@ -21,6 +21,5 @@ export const statusSchema = z.enum(TASK_STATUSES, {
  */
 export const taskOutput = z.record(z.string(), z.unknown());
 
-export const messageOutput = z.object({ message: z.string() });
 export const taskReplyOutput = z.object({ message: z.string(), task: taskOutput });
 export const maybeTaskReplyOutput = z.object({ message: z.string(), task: taskOutput.nullable() });

@@ -121,7 +121,7 @@ export function forwardToNotifier(
   });
 }
 
-export interface MoreNotifications {
+interface MoreNotifications {
   /** Resources with updates of their own (runs). */
   source?: UpdateSource | undefined;
   /** Calls its listener whenever `watched()` may have changed (stdio: ListenTap.onWatchedChange). */

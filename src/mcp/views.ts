@@ -11,8 +11,6 @@ import type { Feedback, Task } from "../domain/task.js";
 export const SUMMARY_CHARS = 200;
 /** Byte budget for one task view; the response carries it twice (text and structuredContent). */
 export const DETAIL_BUDGET_BYTES = 16_000;
-/** Byte budget for a list's payload (structuredContent); the text part is a compact table. */
-export const LIST_BUDGET_BYTES = 22_000;
 /** How many entries list resources show at most. */
 export const RESOURCE_LIST_LIMIT = 100;
 

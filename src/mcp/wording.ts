@@ -9,7 +9,7 @@ import { VERB } from "../domain/transitions.js";
 export function toolMessage(error: RalphError): string {
   const worded = error.problem ? wordProblem(error.problem) : undefined;
   const message = worded ?? error.message;
-  if (error.code === "store_busy" || error.code === "store_unavailable") {
+  if (error.code === "store_unavailable") {
     return `${message} Nothing was changed; try the same call again in a moment.`;
   }
   return message;

@@ -2,17 +2,18 @@
  * Running a configured shell command for the command executor and verifier: input on stdin,
  * output captured up to a cap, a timeout, and cancellation. The command runs in a process group of
  * its own (spawned detached), so on timeout or cancel the whole tree — the shell, the agent CLI it
- * started, the tools that started — is killed: SIGTERM to the group, then SIGKILL after a grace
- * period. When the command exits by itself, what it left running in its group is ended too.
- * On Windows the tree is killed with `taskkill /T /F`.
+ * started, the tools that started, also those that left the group with setsid — is killed:
+ * SIGTERM, then SIGKILL after a grace period (process-tree.ts says exactly what is killed). When
+ * the command exits by itself, what it left running is ended too. If the server dies, its reaper
+ * kills the tree (process-tree.ts), so an agent never outlives its server.
  *
  * The command line comes from the server's configuration only; tool arguments never reach it. It
  * inherits the server's environment (agents need their own keys) except the server's own secrets
  * (WITHHELD_ENV: RALPH_HTTP_TOKEN, the HTTP transport's bearer token; RALPH_OAUTH_CLIENT_SECRET).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
-import { sleep } from "./clock.js";
+import { EXECUTION_ENV, killTree, newExecutionMark, reaper, treeAlive } from "./process-tree.js";
+import { decodeCutEnd, decodeCutStart } from "./text-cut.js";
 
 export interface CommandSpec {
   /** A shell command line, from configuration. */
@@ -46,64 +47,6 @@ export interface CommandOutcome {
 
 const STDERR_TAIL_BYTES = 4096;
 const isWindows = process.platform === "win32";
-
-function signalTree(child: ChildProcess, signal: NodeJS.Signals): void {
-  const pid = child.pid;
-  if (pid === undefined) return;
-  if (isWindows) {
-    spawn("taskkill", ["/pid", String(pid), "/T", "/F"], { stdio: "ignore", windowsHide: true }).on(
-      "error",
-      () => {},
-    );
-    return;
-  }
-  try {
-    process.kill(-pid, signal); // the whole process group: pgid = the leader's pid (detached)
-  } catch {
-    // ESRCH: the group is already gone.
-  }
-}
-
-/**
- * Does any live process remain in the group? A zombie does not count: killed children of a dead
- * shell wait for init to reap them, which in a container may take long or never happen.
- */
-function groupAlive(pgid: number): boolean {
-  if (isWindows) return false;
-  try {
-    process.kill(-pgid, 0);
-  } catch {
-    return false;
-  }
-  if (process.platform !== "linux") return true;
-  try {
-    for (const entry of readdirSync("/proc")) {
-      if (!/^\d+$/.test(entry)) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      } catch {
-        continue; // it ended while we looked
-      }
-      // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses, so split after the last ")".
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid && fields[0] !== "Z") return true;
-    }
-    return false;
-  } catch {
-    return true;
-  }
-}
-
-/** SIGTERM the tree, wait up to `graceMs` for it to go, then SIGKILL what is left. */
-async function killTree(child: ChildProcess, graceMs: number): Promise<void> {
-  const pid = child.pid;
-  if (pid === undefined) return;
-  signalTree(child, "SIGTERM");
-  const deadline = Date.now() + graceMs;
-  while (groupAlive(pid) && Date.now() < deadline) await sleep(20);
-  signalTree(child, "SIGKILL");
-}
 
 /** An outcome of a command that never ran: nothing read, no process. */
 function notRun(kind: "aborted" | "spawn_error", durationMs: number, error?: string): CommandOutcome {
@@ -143,6 +86,8 @@ export function runCommand(spec: CommandSpec, signal?: AbortSignal): Promise<Com
       resolvePromise(notRun("aborted", 0));
       return;
     }
+    // What belongs to this execution, and its tie to the server's life: process-tree.ts.
+    const mark = newExecutionMark();
     let child: ChildProcess;
     try {
       child = spawn(spec.command, {
@@ -150,13 +95,14 @@ export function runCommand(spec: CommandSpec, signal?: AbortSignal): Promise<Com
         detached: !isWindows,
         windowsHide: true,
         cwd: spec.cwd,
-        env: commandEnv(spec.env),
+        env: commandEnv({ ...spec.env, [EXECUTION_ENV]: mark }),
         stdio: ["pipe", "pipe", "pipe"],
       });
     } catch (error) {
       resolvePromise(notRun("spawn_error", Date.now() - started, (error as Error).message));
       return;
     }
+    if (child.pid !== undefined) reaper.watch(child.pid, mark, spec.killGraceMs);
 
     const out: Buffer[] = [];
     let outBytes = 0;
@@ -194,14 +140,15 @@ export function runCommand(spec: CommandSpec, signal?: AbortSignal): Promise<Com
       clearTimeout(pipeTimer);
       signal?.removeEventListener("abort", onAbort);
       if (killing) await killing;
+      reaper.unwatch(mark);
       child.stdout?.destroy();
       child.stderr?.destroy();
       resolvePromise({
         kind: spawnError !== undefined ? "spawn_error" : (ended ?? "exited"),
         code: exit?.code ?? null,
         signal: exit?.signal ?? null,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderrTail: errTail.toString("utf8"),
+        stdout: decodeCutEnd(Buffer.concat(out)),
+        stderrTail: decodeCutStart(errTail),
         truncated,
         pid: child.pid,
         durationMs: Date.now() - started,
@@ -212,7 +159,7 @@ export function runCommand(spec: CommandSpec, signal?: AbortSignal): Promise<Com
     const stop = (why: "timeout" | "aborted") => {
       if (ended || exit) return;
       ended = why;
-      killing = killTree(child, spec.killGraceMs);
+      killing = killTree(child, mark, spec.killGraceMs);
     };
     const onAbort = () => stop("aborted");
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -226,8 +173,8 @@ export function runCommand(spec: CommandSpec, signal?: AbortSignal): Promise<Com
     child.on("exit", (code, sig) => {
       exit = { code, signal: sig };
       // It exited by itself: end whatever it left running in its group (those hold our pipes).
-      if (!killing && child.pid !== undefined && groupAlive(child.pid)) {
-        killing = killTree(child, spec.killGraceMs);
+      if (!killing && child.pid !== undefined && treeAlive(child.pid, mark)) {
+        killing = killTree(child, mark, spec.killGraceMs);
       }
       // A process that left the group but holds the pipes must not hold the result back forever.
       pipeTimer = setTimeout(() => void finish(), spec.killGraceMs + 1000);

@@ -8,7 +8,7 @@ import envPaths from "env-paths";
 import { openSqliteStore } from "./sqlite/store.js";
 import type { TaskStore } from "./types.js";
 
-export function defaultDatabasePath(): string {
+function defaultDatabasePath(): string {
   return join(envPaths("ralph-mcp", { suffix: "" }).data, "tasks.db");
 }
 

@@ -5,7 +5,7 @@ import { isTaskStatus, LIMITS, type TaskStatus } from "../domain/task.js";
 import { decodeCursor } from "./cursor.js";
 import { DEFAULT_LIST_LIMIT, type ListQuery } from "./types.js";
 
-export interface ListArguments {
+interface ListArguments {
   status: TaskStatus | undefined;
   limit: number;
   /** The sequence number the page starts after (0: the first page); in queue order, the position. */

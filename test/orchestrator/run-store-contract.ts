@@ -95,9 +95,11 @@ export function runStoreContract(name: string, open: () => Promise<RunStoreFixtu
 
     it("runs whose heartbeat stopped are marked abandoned, live ones are not", async () => {
       const stale = await store.runs.create(newRun);
-      await waitFor(() => Date.now() - Date.parse(stale.updated_at) > 20);
+      await waitFor(() => Date.now() - Date.parse(stale.updated_at) > 300);
       const live = await store.runs.create(newRun);
-      const abandoned = await store.runs.abandonStale(10);
+      // A cut-off halfway between the two heartbeats, however long the calls took on a loaded machine.
+      const gap = Date.parse(live.updated_at) - Date.parse(stale.updated_at);
+      const abandoned = await store.runs.abandonStale(Date.now() - Date.parse(live.updated_at) + gap / 2);
       expect(abandoned.map((r) => r.id)).toEqual([stale.id]);
       expect(await store.runs.get(stale.id)).toMatchObject({ status: "abandoned", stop_code: "abandoned" });
       expect((await store.runs.get(live.id)).status).toBe("running");

@@ -13,7 +13,7 @@ export function json(uri: URL, value: unknown): ReadResourceResult {
   };
 }
 
-export interface BoundedList {
+interface BoundedList {
   total: number;
   shown: number;
   /** How many matching tasks this response leaves out. */

@@ -11,7 +11,7 @@ import { runUri } from "../changes.js";
 import { json } from "./json.js";
 
 /** How many runs resources/list shows, newest first. */
-export const LISTED_RUNS = 10;
+const LISTED_RUNS = 10;
 /** How many recent runs id completion looks through. */
 const COMPLETION_RUNS = 100;
 

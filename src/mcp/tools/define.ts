@@ -9,7 +9,7 @@ import { listed } from "../listed-schema.js";
 import { guarded } from "../results.js";
 
 /** What a tool does to the queue. Every tool states all three. */
-export interface ToolHints {
+interface ToolHints {
   readOnly: boolean;
   destructive: boolean;
   idempotent: boolean;
@@ -17,7 +17,9 @@ export interface ToolHints {
   openWorld?: boolean;
 }
 
-export interface ToolDefinition<I extends z.ZodType, O extends z.ZodType> {
+interface ToolDefinition<I extends z.ZodType, O extends z.ZodType> {
+  /** A short name for people, shown by clients in place of the tool's name. */
+  title: string;
   description: string;
   inputSchema: I;
   outputSchema: O;
@@ -35,7 +37,7 @@ export interface ToolDefinition<I extends z.ZodType, O extends z.ZodType> {
  * facts in fewer tools/list bytes. Only run_orchestrator reaches outside the queue (it runs agents); every other
  * tool says openWorldHint false.
  */
-export function annotationsFor(hints: ToolHints): ToolAnnotations {
+function annotationsFor(hints: ToolHints): ToolAnnotations {
   const annotations: ToolAnnotations = {};
   if (hints.readOnly) annotations.readOnlyHint = true;
   else {
@@ -43,6 +45,12 @@ export function annotationsFor(hints: ToolHints): ToolAnnotations {
     if (hints.idempotent) annotations.idempotentHint = true;
   }
   if (!hints.openWorld) annotations.openWorldHint = false;
+  // A tool whose hints all equal the defaults (run_orchestrator: destructive, open world) still
+  // says so: a client that shows no annotations cannot tell "unknown" from "the defaults".
+  if (Object.keys(annotations).length === 0) {
+    if (!hints.readOnly) annotations.destructiveHint = hints.destructive;
+    annotations.openWorldHint = hints.openWorld === true;
+  }
   return annotations;
 }
 
@@ -56,6 +64,7 @@ export function defineTool<I extends z.ZodType, O extends z.ZodType>(
   server.registerTool(
     name,
     {
+      title: definition.title,
       description: definition.description,
       inputSchema: listed(definition.inputSchema, { terse: definition.terse ?? [] }),
       outputSchema: listed(definition.outputSchema),

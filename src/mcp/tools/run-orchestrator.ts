@@ -128,11 +128,7 @@ export function runOrchestratorTool(options: RunToolOptions): ToolRegistrar {
   return (server, ctx) => registerRunOrchestrator(server, ctx, options);
 }
 
-export function registerRunOrchestrator(
-  server: McpServer,
-  _ctx: McpContext,
-  { runs, era }: RunToolOptions,
-): void {
+function registerRunOrchestrator(server: McpServer, _ctx: McpContext, { runs, era }: RunToolOptions): void {
   /** Background runs that sample this connection's client: they end with it. */
   const sampling = new Set<string>();
   const previous = server.server.onclose;
@@ -194,6 +190,7 @@ export function registerRunOrchestrator(
     server,
     "run_orchestrator",
     {
+      title: "Run the queue",
       description:
         "Work pending tasks with the configured agent (execute, verify, retry). " +
         "Returns run stats; wait false: its id at once.",

@@ -5,6 +5,7 @@
  * tokens (its cost is not counted against the budget).
  */
 import { type CommandOutcome, runCommand } from "../process.js";
+import { firstChars, lastChars, utf8BytesFor } from "../text-cut.js";
 import type { ExecutionRequest, ExecutionResult, Executor } from "../types.js";
 
 export interface CommandExecutorOptions {
@@ -36,7 +37,7 @@ export function taskEnv(request: {
 
 function tail(text: string, max = 1000): string {
   const t = text.trim();
-  return t.length <= max ? t : `…${t.slice(t.length - max)}`;
+  return t.length <= max ? t : `…${lastChars(t, max)}`;
 }
 
 function seconds(ms: number): string {
@@ -82,7 +83,7 @@ export function cannotStartMessage(setting: string, command: string, outcome: Co
 export function clipOutput(text: string, truncated: boolean, maxChars: number): string {
   const note = "\n[output cut: it was longer than the result limit]";
   if (!truncated && text.length <= maxChars) return text;
-  return `${text.slice(0, Math.max(0, maxChars - note.length))}${note}`;
+  return `${firstChars(text, Math.max(0, maxChars - note.length))}${note}`;
 }
 
 export class CommandExecutor implements Executor {
@@ -97,7 +98,7 @@ export class CommandExecutor implements Executor {
         input: request.prompt,
         env: taskEnv(request),
         timeoutMs: this.options.timeoutMs,
-        maxOutputBytes: this.options.maxOutputChars,
+        maxOutputBytes: utf8BytesFor(this.options.maxOutputChars),
         killGraceMs: this.options.killGraceMs,
         cwd: request.workspace ?? this.options.cwd,
       },

@@ -7,6 +7,7 @@
 import { LIMITS } from "../../domain/task.js";
 import { cannotStart, cannotStartMessage, describeFailure, taskEnv } from "../executors/command.js";
 import { runCommand } from "../process.js";
+import { firstChars, utf8BytesFor } from "../text-cut.js";
 import { type Verdict, type VerificationRequest, type Verifier, VerifierError } from "../types.js";
 
 export interface CommandVerifierOptions {
@@ -28,7 +29,7 @@ export class CommandVerifier implements Verifier {
         input: request.output,
         env: taskEnv(request),
         timeoutMs: this.options.timeoutMs,
-        maxOutputBytes: LIMITS.feedbackChars,
+        maxOutputBytes: utf8BytesFor(LIMITS.feedbackChars),
         killGraceMs: this.options.killGraceMs,
         cwd: request.workspace ?? this.options.cwd,
       },
@@ -49,6 +50,6 @@ export class CommandVerifier implements Verifier {
     const feedback = passed
       ? printed
       : printed || `The check command exited with code ${outcome.code} and printed nothing.`;
-    return { passed, confidence: 1, feedback: feedback.slice(0, LIMITS.feedbackChars), issues: [] };
+    return { passed, confidence: 1, feedback: firstChars(feedback, LIMITS.feedbackChars), issues: [] };
   }
 }

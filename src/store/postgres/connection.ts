@@ -29,7 +29,7 @@ export interface PostgresStoreOptions {
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,39}$/;
 
 /** The connection string for people: the password replaced. */
-export function redactConnectionString(connectionString: string): string {
+function redactConnectionString(connectionString: string): string {
   try {
     const url = new URL(connectionString);
     if (url.password) url.password = "***";

@@ -12,7 +12,7 @@ import { RalphError, StoreUnavailableError } from "../../domain/errors.js";
  * SQLSTATE codes after which the same call may succeed later, with what they mean in plain words.
  * https://www.postgresql.org/docs/current/errcodes-appendix.html
  */
-export const RETRYABLE_SQLSTATES: Readonly<Record<string, string>> = {
+const RETRYABLE_SQLSTATES: Readonly<Record<string, string>> = {
   // Class 08: connection exception.
   "08000": "the connection failed",
   "08003": "the connection does not exist",
@@ -42,10 +42,10 @@ export const RETRYABLE_SQLSTATES: Readonly<Record<string, string>> = {
 };
 
 /** SQLSTATEs after which the transaction is known to have been rolled back whole, so running it again is safe. */
-export const ROLLED_BACK_SQLSTATES: ReadonlySet<string> = new Set(["40001", "40P01"]);
+const ROLLED_BACK_SQLSTATES: ReadonlySet<string> = new Set(["40001", "40P01"]);
 
 /** Node.js socket errors: the connection could not be made, or broke. */
-export const RETRYABLE_SOCKET_CODES: Readonly<Record<string, string>> = {
+const RETRYABLE_SOCKET_CODES: Readonly<Record<string, string>> = {
   ECONNREFUSED: "PostgreSQL refused the connection (is it running?)",
   ECONNRESET: "the connection was reset",
   ECONNABORTED: "the connection was aborted",
@@ -84,7 +84,7 @@ export function isRolledBack(error: unknown): boolean {
 }
 
 /** Why the call failed, in plain words, when it may succeed later; else undefined. */
-export function retryableReason(error: unknown): string | undefined {
+function retryableReason(error: unknown): string | undefined {
   const code = sqlState(error);
   if (code !== undefined) return RETRYABLE_SQLSTATES[code];
   if (!isConnectionError(error)) return undefined;

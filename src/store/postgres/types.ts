@@ -13,7 +13,7 @@ import pg from "pg";
 const TIMESTAMPTZ = 1184;
 const UTC_TEXT = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?\+00$/;
 
-export function parseTimestamptz(value: string): string {
+function parseTimestamptz(value: string): string {
   const m = UTC_TEXT.exec(value);
   if (m) return `${m[1]}T${m[2]}.${(m[3] ?? "").padEnd(3, "0").slice(0, 3)}Z`;
   const parsed: unknown = pg.types.getTypeParser(TIMESTAMPTZ, "text")(value);

@@ -20,8 +20,6 @@ function sleepSync(ms: number): void {
   Atomics.wait(sleepCell, 0, 0, ms);
 }
 
-export { isBusyError };
-
 function busyFor(timeoutMs: number, cause: unknown): StoreUnavailableError {
   return new StoreUnavailableError(
     `The task database stayed locked by another process for ${timeoutMs} ms; try again.`,

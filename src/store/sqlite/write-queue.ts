@@ -15,7 +15,7 @@ import { acquireWriteLock } from "./write-lock.js";
 /** One operation: runs inside the write transaction and reports what it changed in `changes`. */
 export type WriteOp<R> = (changes: ChangeRecord[]) => R;
 
-export interface WriteQueueHooks {
+interface WriteQueueHooks {
   /** Inside the operation's savepoint, after it succeeded: persist its change records. */
   record(changes: ChangeRecord[]): void;
   /** Inside the transaction, just before COMMIT. */

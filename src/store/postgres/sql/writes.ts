@@ -7,7 +7,7 @@ import type { WriteSource, Writes } from "../../../domain/claim.js";
 import { TASK_STATUSES } from "../../../domain/task.js";
 
 /** The SQL expression for each kind of source, in the statement at hand. */
-export interface WriteExpressions {
+interface WriteExpressions {
   now: string;
   lease_end?: string;
   worker?: string;
