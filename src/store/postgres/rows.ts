@@ -25,6 +25,7 @@ export interface Row {
   updated_at: string;
   lease_expires_at: string | null;
   claimed_by: string | null;
+  not_before: string | null;
 }
 
 /** A row read by the locking path, with the database clock at that moment. */
@@ -53,6 +54,7 @@ export function rowToTask(row: Row): Task {
     updated_at: row.updated_at,
     lease_expires_at: row.lease_expires_at,
     claimed_by: row.claimed_by,
+    not_before: row.not_before ?? null,
   };
 }
 

@@ -23,6 +23,7 @@ export interface Row {
   updated_at: string;
   lease_expires_at: string | null;
   claimed_by: string | null;
+  not_before: string | null;
 }
 
 export function rowToTask(row: Row): Task {
@@ -46,5 +47,6 @@ export function rowToTask(row: Row): Task {
     updated_at: row.updated_at,
     lease_expires_at: row.lease_expires_at,
     claimed_by: row.claimed_by,
+    not_before: row.not_before ?? null,
   };
 }
