@@ -34,6 +34,7 @@ export function toCard(task: Task, blockedBy: string[] = []): TaskCard {
     failure_reason: cut(task.failure_reason, CARD_TEXT),
     result: cut(task.result, CARD_TEXT),
     updated_at: task.updated_at,
+    not_before: task.not_before,
   };
 }
 
@@ -76,7 +77,8 @@ export async function taskPage(
   cursor: string | undefined,
   limit = CARDS_PER_COLUMN,
 ): Promise<TaskPageView> {
-  const page = await store.list({ status, cursor, limit });
+  // Pending in claim order (ready ones by priority and age, then the blocked): what runs next comes first.
+  const page = await store.list({ status, cursor, limit, order: status === "pending" ? "queue" : "id" });
   return { cards: await cardsFor(store, page.tasks), total: page.total, nextCursor: page.nextCursor };
 }
 
