@@ -33,6 +33,8 @@ export function toTask(row: TaskColumns, decoded: TaskDecoded): Task {
     updated_at: row.updated_at,
     lease_expires_at: row.lease_expires_at,
     claimed_by: row.claimed_by,
+    // Absent from rows written before the column existed.
+    not_before: row.not_before ?? null,
   };
 }
 

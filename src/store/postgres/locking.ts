@@ -5,10 +5,10 @@
  * (sql/transition.ts explains the locks).
  */
 import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
-import type { FeedbackSource, Task } from "../../domain/task.js";
+import type { Task } from "../../domain/task.js";
 import * as T from "../../domain/transitions.js";
 import { validateIdBatch } from "../../domain/validate.js";
-import { type ClaimOptions, DEFAULT_LEASE_MS, type WorkerOptions } from "../types.js";
+import { type ClaimOptions, DEFAULT_LEASE_MS, type RetryOptions, type WorkerOptions } from "../types.js";
 import type { PgContext } from "./context.js";
 import type { Queryable } from "./db.js";
 import { notFound } from "./read.js";
@@ -67,6 +67,7 @@ async function save(ctx: PgContext, tx: Queryable, items: Array<{ row: Row; afte
     after.map((t) => t.updated_at),
     after.map((t) => t.lease_expires_at),
     after.map((t) => t.claimed_by),
+    after.map((t) => t.not_before),
   ]);
   const moved = items.filter(
     ({ row, after }) => row.has_dependents && (row.status === "completed") !== (after.status === "completed"),
@@ -110,12 +111,7 @@ export function fail(ctx: PgContext, id: string, reason: string, options: Worker
   return transition(ctx, id, (task, now) => T.failTask(task, reason, { now, ...options }));
 }
 
-export function retry(
-  ctx: PgContext,
-  id: string,
-  feedback: string,
-  options: WorkerOptions & { source?: FeedbackSource },
-): Promise<Task> {
+export function retry(ctx: PgContext, id: string, feedback: string, options: RetryOptions): Promise<Task> {
   return transition(ctx, id, (task, now) => T.retryTask(task, feedback, { now, ...options }));
 }
 

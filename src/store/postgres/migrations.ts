@@ -115,6 +115,13 @@ ALTER SEQUENCE ${s}.run_seq OWNED BY ${s}.runs.seq;
 CREATE INDEX runs_running ON ${s}.runs (updated_at) WHERE status = 'running';
 `,
   },
+  {
+    version: 3,
+    name: "a task's back-off: not_before",
+    // Not eligible before this time (NULL: now). A claim filters it on the tasks_ready scan, as it
+    // filters spent attempts, so finding the head still costs one index walk.
+    sql: (s) => `ALTER TABLE ${s}.tasks ADD COLUMN not_before timestamptz;`,
+  },
 ];
 
 const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -14,7 +14,7 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { RalphError, StoreUnavailableError } from "../../domain/errors.js";
-import type { FeedbackSource, NewTask, Task, TaskStats } from "../../domain/task.js";
+import type { NewTask, Task, TaskStats } from "../../domain/task.js";
 import type {
   ChangeListener,
   ClaimOptions,
@@ -22,6 +22,7 @@ import type {
   ImportResult,
   ImportRow,
   ListQuery,
+  RetryOptions,
   RunStore,
   TaskPage,
   TaskPatch,
@@ -153,11 +154,7 @@ export class PostgresTaskStore implements TaskStore {
     return locking.fail(this.ctx, id, reason, options);
   }
 
-  retry(
-    id: string,
-    feedback: string,
-    options: WorkerOptions & { source?: FeedbackSource } = {},
-  ): Promise<Task> {
+  retry(id: string, feedback: string, options: RetryOptions = {}): Promise<Task> {
     return locking.retry(this.ctx, id, feedback, options);
   }
 

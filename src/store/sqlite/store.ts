@@ -13,7 +13,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { type StoreClock, wallClock } from "../../domain/clock.js";
 import { isRalphError, RalphError } from "../../domain/errors.js";
-import type { FeedbackSource, NewTask, Task, TaskStats } from "../../domain/task.js";
+import type { NewTask, Task, TaskStats } from "../../domain/task.js";
 import type {
   ChangeListener,
   ClaimOptions,
@@ -21,6 +21,7 @@ import type {
   ImportResult,
   ImportRow,
   ListQuery,
+  RetryOptions,
   RunStore,
   TaskPage,
   TaskPatch,
@@ -198,11 +199,7 @@ export class SqliteTaskStore implements TaskStore {
     return op.fail(this.ctx, id, reason, options);
   }
 
-  retry(
-    id: string,
-    feedback: string,
-    options: WorkerOptions & { source?: FeedbackSource } = {},
-  ): Promise<Task> {
+  retry(id: string, feedback: string, options: RetryOptions = {}): Promise<Task> {
     return op.retry(this.ctx, id, feedback, options);
   }
 
