@@ -23,18 +23,33 @@ export async function transition(
   id: string,
   apply: (task: Task, now: number, row: LockedRow, tx: Queryable) => Task | Promise<Task>,
 ): Promise<Task> {
-  ctx.assertOpen();
-  const seq = tryParseTaskId(id);
-  if (seq === null) throw await notFound(ctx, id);
-  const task = await ctx.db.transaction(async (tx) => {
-    const [row] = await tx.query<LockedRow>(ctx.sql.lockOne, [seq]);
-    if (!row) throw await notFound(ctx, id, tx);
+  return withLockedTask(ctx, id, "updated", async (row, tx) => {
     const after = await apply(rowToTask(row), row.now_ms, row, tx);
     const [saved] = await save(ctx, tx, [{ row, after }]);
     return saved as Task;
   });
-  ctx.feed.publish([{ kind: "updated", seqs: [seq] }]);
-  return task;
+}
+
+/**
+ * In one transaction: lock task `id` (a NotFoundError when there is none), run `work` on its row,
+ * and after the commit announce the change of `kind`.
+ */
+export async function withLockedTask<R>(
+  ctx: PgContext,
+  id: string,
+  kind: "updated" | "deleted",
+  work: (row: LockedRow, tx: Queryable) => Promise<R>,
+): Promise<R> {
+  ctx.assertOpen();
+  const seq = tryParseTaskId(id);
+  if (seq === null) throw await notFound(ctx, id);
+  const result = await ctx.db.transaction(async (tx) => {
+    const [row] = await tx.query<LockedRow>(ctx.sql.lockOne, [seq]);
+    if (!row) throw await notFound(ctx, id, tx);
+    return work(row, tx);
+  });
+  ctx.feed.publish([{ kind, seqs: [seq] }]);
+  return result;
 }
 
 /** Write transitioned tasks back and move their dependents' counters; rows are locked. */
