@@ -103,7 +103,9 @@ function wordProblem(p: Problem, context: WordingContext): string | undefined {
     case "no_ids":
       return "Name at least one task id.";
     case "repeated_ids":
-      return "The same task is named twice; name each task once.";
+      return p.ids[0] === p.ids[1]
+        ? `${p.task} is named twice; name each task once.`
+        : `${p.task} is named twice ("${p.ids[0]}" and "${p.ids[1]}" are the same task); name each task once.`;
     case "run_not_found":
       return p.recent.length > 0
         ? `No run ${shownId(p.id)}. Recent runs: ${p.recent.join(", ")} (ralph-mcp runs list shows them).`

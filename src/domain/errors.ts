@@ -63,7 +63,8 @@ export type Problem =
   | { kind: "invalid_value"; field: string | null; item: number | null; text: string }
   /** A list of task ids was empty, or named a task twice. */
   | { kind: "no_ids" }
-  | { kind: "repeated_ids" }
+  /** `ids` are the two entries that name the same task, `task` its id as the store writes it. */
+  | { kind: "repeated_ids"; ids: [string, string]; task: string }
   /** No run has that id; recent runs, to suggest. */
   | { kind: "run_not_found"; id: string; recent: string[] }
   /** A run that already ended cannot change. */
@@ -170,8 +171,9 @@ export function noIds(): ValidationError {
   return new ValidationError("The list of task ids is empty.", { kind: "no_ids" });
 }
 
-export function repeatedIds(): ValidationError {
-  return new ValidationError("The list of task ids names the same task twice.", { kind: "repeated_ids" });
+export function repeatedIds(first: string, second: string, task: string): ValidationError {
+  const how = first === second ? `names ${shownId(task)} twice` : `names ${shownId(task)} twice (as "${shownId(first)}" and "${shownId(second)}")`;
+  return new ValidationError(`The list of task ids ${how}.`, { kind: "repeated_ids", ids: [first, second], task });
 }
 
 export function runNotFound(id: string, recent: string[]): NotFoundError {

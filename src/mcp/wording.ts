@@ -75,7 +75,9 @@ function wordProblem(p: Problem): string | undefined {
     case "no_ids":
       return "task_ids must name at least one task.";
     case "repeated_ids":
-      return "task_ids names the same task twice; list each task once.";
+      return p.ids[0] === p.ids[1]
+        ? `task_ids names ${p.task} twice; list each task once.`
+        : `task_ids names ${p.task} twice ("${p.ids[0]}" and "${p.ids[1]}" are the same task); list each task once.`;
     default:
       return undefined;
   }

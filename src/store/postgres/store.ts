@@ -15,6 +15,7 @@ import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { RalphError, StoreUnavailableError } from "../../domain/errors.js";
 import type { FeedbackSource, NewTask, Task, TaskStats } from "../../domain/task.js";
+import { assertStorable } from "../../domain/text.js";
 import type {
   ChangeListener,
   ClaimOptions,
@@ -137,7 +138,8 @@ export class PostgresTaskStore implements TaskStore {
     return this.hot.claimNext(options);
   }
 
-  complete(id: string, result: string, options: WorkerOptions = {}): Promise<Task> {
+  async complete(id: string, result: string, options: WorkerOptions = {}): Promise<Task> {
+    assertStorable("result", result);
     return this.hot.complete(id, result, options);
   }
 
@@ -149,15 +151,17 @@ export class PostgresTaskStore implements TaskStore {
     return locking.renewLease(this.ctx, id, options);
   }
 
-  fail(id: string, reason: string, options: WorkerOptions = {}): Promise<Task> {
+  async fail(id: string, reason: string, options: WorkerOptions = {}): Promise<Task> {
+    assertStorable("reason", reason);
     return locking.fail(this.ctx, id, reason, options);
   }
 
-  retry(
+  async retry(
     id: string,
     feedback: string,
     options: WorkerOptions & { source?: FeedbackSource } = {},
   ): Promise<Task> {
+    assertStorable("feedback", feedback);
     return locking.retry(this.ctx, id, feedback, options);
   }
 
@@ -181,7 +185,8 @@ export class PostgresTaskStore implements TaskStore {
     return edit.importTasks(this.ctx, rows);
   }
 
-  completeBatch(ids: string[], result: string): Promise<Task[]> {
+  async completeBatch(ids: string[], result: string): Promise<Task[]> {
+    assertStorable("result", result);
     return locking.completeBatch(this.ctx, ids, result);
   }
 

@@ -8,12 +8,14 @@
  * read.ts (get, list, next, stats), transition.ts (claim, start, complete, fail, retry, release,
  * leases), edit.ts (update, delete, reset one, import), admin.ts (reset all, clear); their SQL is in statements.ts, the change feed in feed.ts.
  */
+
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { type StoreClock, wallClock } from "../../domain/clock.js";
 import { isRalphError, RalphError } from "../../domain/errors.js";
 import type { FeedbackSource, NewTask, Task, TaskStats } from "../../domain/task.js";
+import { assertStorable } from "../../domain/text.js";
 import type {
   ChangeListener,
   ClaimOptions,
@@ -186,23 +188,27 @@ export class SqliteTaskStore implements TaskStore {
     return op.renewLease(this.ctx, id, options);
   }
 
-  complete(id: string, result: string, options: WorkerOptions = {}): Promise<Task> {
+  async complete(id: string, result: string, options: WorkerOptions = {}): Promise<Task> {
+    assertStorable("result", result);
     return op.complete(this.ctx, id, result, options);
   }
 
-  completeBatch(ids: string[], result: string): Promise<Task[]> {
+  async completeBatch(ids: string[], result: string): Promise<Task[]> {
+    assertStorable("result", result);
     return op.completeBatch(this.ctx, ids, result);
   }
 
-  fail(id: string, reason: string, options: WorkerOptions = {}): Promise<Task> {
+  async fail(id: string, reason: string, options: WorkerOptions = {}): Promise<Task> {
+    assertStorable("reason", reason);
     return op.fail(this.ctx, id, reason, options);
   }
 
-  retry(
+  async retry(
     id: string,
     feedback: string,
     options: WorkerOptions & { source?: FeedbackSource } = {},
   ): Promise<Task> {
+    assertStorable("feedback", feedback);
     return op.retry(this.ctx, id, feedback, options);
   }
 
