@@ -8,9 +8,9 @@
  * dropped and counted as `lost`, and the run goes on. A store failure ends the run.
  */
 import { isRalphError } from "../domain/errors.js";
-import { storableText } from "../domain/text.js";
 import type { RunStats } from "../domain/run.js";
 import type { Task } from "../domain/task.js";
+import { storableText } from "../domain/text.js";
 import { log } from "../log.js";
 import type { TaskStore } from "../store/types.js";
 import type { AttemptOutcome } from "./attempt.js";
@@ -57,7 +57,12 @@ export async function applyOutcome(task: Task, outcome: AttemptOutcome, ctx: Out
       ctx.emit("completed", `${task.id} attempt ${attempt}: completed (${took})`, task.id, attempt);
     } else if (written) {
       ctx.stats.failed += 1;
-      ctx.emit("failed", `${task.id} attempt ${attempt}: failed (${written.failure_reason})`, task.id, attempt);
+      ctx.emit(
+        "failed",
+        `${task.id} attempt ${attempt}: failed (${written.failure_reason})`,
+        task.id,
+        attempt,
+      );
     }
     return;
   }

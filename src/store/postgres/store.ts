@@ -13,7 +13,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
-import { RalphError, StoreUnavailableError } from "../../domain/errors.js";
+import { RalphError, StoreUnavailableError, storeFailed } from "../../domain/errors.js";
 import type { FeedbackSource, NewTask, Task, TaskStats } from "../../domain/task.js";
 import { assertStorable } from "../../domain/text.js";
 import type {
@@ -95,14 +95,14 @@ export class PostgresTaskStore implements TaskStore {
       await this.ctx.feed.start();
     } catch (error) {
       throw new StoreUnavailableError(
-        `The PostgreSQL task store (${this.location}) could not open its change-feed connection; try again in a moment.`,
+        `The PostgreSQL task store (${this.location}) could not open its change-feed connection.`,
         error,
       );
     }
   }
 
   private assertOpen(): void {
-    if (this.closing) throw new RalphError("store_unavailable", "The task store is closed.");
+    if (this.closing) throw storeFailed("The task store is closed.");
   }
 
   async create(input: NewTask): Promise<CreateResult> {
