@@ -2,6 +2,9 @@
  * `npm run bench [-- name …]`: every benchmark, or those named. Benchmarks measure and print
  * figures (with ratios against baselines measured in the same run); they assert nothing.
  */
+import { benchDashboard } from "./dashboard.js";
+import { benchDrivers } from "./drivers.js";
+import { benchInstall } from "./install.js";
 import { runMcpHttpBench } from "./mcp-http.js";
 import { runMcpStdioBench } from "./mcp-stdio.js";
 import { benchPostgresStore } from "./postgres.js";
@@ -16,6 +19,9 @@ const BENCHES: Record<string, () => Promise<void>> = {
     await runMcpHttpBench();
   },
   postgres: benchPostgresStore,
+  dashboard: benchDashboard,
+  drivers: benchDrivers,
+  install: benchInstall,
 };
 
 const wanted = process.argv.slice(2);

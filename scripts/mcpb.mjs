@@ -5,7 +5,8 @@
 // - no native module: the bundle asks for Node >= 22.13, where the store uses the built-in
 //   node:sqlite, so better-sqlite3 stays out (a native binary works on one platform and ABI only);
 // - pino stays a real package (src/log.ts loads it lazily with require, which a bundler cannot
-//   follow), copied with its own dependencies;
+//   follow), copied with its own dependencies; pino-pretty does not come along (400 kB for
+//   terminal output: a host pipes stderr, so the server logs JSON there);
 // - manifest.json and icon.png from the project root; a package.json naming the package and its
 //   version (src/package-root.ts finds the installation by it, and it makes the .js files ESM).
 import { execFileSync } from "node:child_process";

@@ -43,13 +43,15 @@ export function parseAction(kind: BoardAction["kind"], id: string | undefined, b
       return { kind, id: needId(), feedback: text("feedback", false) ?? "" };
     case "fail":
       return { kind, id: needId(), reason: text("reason", false) ?? "Failed from the dashboard" };
-    case "delete":
+    case "delete": {
+      if (b.force !== undefined && typeof b.force !== "boolean")
+        throw new ValidationError('"force" must be true or false.');
+      return { kind, id: needId(), ...(b.force === true ? { force: true } : {}) };
+    }
     case "cancel_run":
       return { kind, id: needId() };
   }
 }
-
-type Deletable = TaskStore & { delete?: (id: string) => Promise<unknown> };
 
 export async function perform(
   store: TaskStore,
@@ -80,12 +82,8 @@ export async function perform(
       return { ok: true, message: `Failed task: ${task.id}` };
     }
     case "delete": {
-      const remove = (store as Deletable).delete;
-      if (typeof remove !== "function") {
-        throw new ValidationError("This version of the store cannot delete a task; fail it instead.");
-      }
-      await remove.call(store, action.id);
-      return { ok: true, message: `Deleted task: ${action.id}` };
+      const task = await store.delete(action.id, { force: action.force === true });
+      return { ok: true, message: `Deleted task: ${task.id}` };
     }
     case "cancel_run": {
       const run = runs

@@ -61,7 +61,7 @@ export type BoardAction =
   | { kind: "add"; description: string; priority?: number; criteria?: string }
   | { kind: "retry"; id: string; feedback: string }
   | { kind: "fail"; id: string; reason: string }
-  | { kind: "delete"; id: string }
+  | { kind: "delete"; id: string /** Also when it is in progress (its worker loses it). */; force?: boolean }
   | { kind: "cancel_run"; id: string };
 
 export interface ActionResult {

@@ -193,6 +193,16 @@ export function unknownDependency(dep: string, item: number | null, batch: boole
   });
 }
 
+/** An edit whose depends_on would make the task depend, through others, on itself. */
+export function dependencyCycle(id: string): ValidationError {
+  return new ValidationError(`depends_on would form a cycle: ${id} is itself a dependency of one of them.`, {
+    kind: "invalid_value",
+    field: "depends_on",
+    item: null,
+    text: `would form a cycle: ${id} is itself a dependency of one of them.`,
+  });
+}
+
 export function noIds(): ValidationError {
   return new ValidationError("The list of task ids is empty.", { kind: "no_ids" });
 }

@@ -8,7 +8,8 @@
  * result is still validated against the full zod schema before it is sent). `terse` names
  * top-level properties whose items repeat a schema listed elsewhere (add_tasks_batch's tasks are
  * add_task's arguments, as its description says): their items are listed by type and required
- * fields only, and validated in full.
+ * fields only, and validated in full; a terse object property (update_task's changes, add_task's
+ * fields) is listed by its type and description.
  */
 import type { StandardSchemaWithJSON } from "@modelcontextprotocol/server";
 import type { z } from "zod";
@@ -80,6 +81,8 @@ function terseItems(schema: Json, names: readonly string[]): Json {
   for (const name of names) {
     const property = next[name];
     if (property?.items) next[name] = { ...property, items: byReference(property.items) };
+    // An object of another tool's fields (update_task's changes): its type and its description.
+    else if (property?.properties) next[name] = { type: property.type, description: property.description };
   }
   return { ...schema, properties: next };
 }
@@ -106,6 +109,18 @@ function memo(schema: object, key: string, compute: () => Json): Json {
   return json;
 }
 
+/**
+ * An output schema as listed: `{"type": "object"}`. Every tool's structuredContent is an object
+ * whose `message` is the sentence of its text; what else it holds (the task, the page, the counts)
+ * the tool's description says, and it is still validated against the full zod schema before it
+ * is sent. Listing every tool's full output schema would cost about 1,700 bytes of tools/list
+ * (17 tools), in every client's context, for nothing a client acts on: all tools' schemas
+ * together stay under 9,000 bytes (test/mcp/surface.test.ts).
+ */
+function objectOnly(schema: Json): Json {
+  return schema.type === "object" ? { type: "object" } : schema;
+}
+
 export function listed<T extends z.ZodType>(
   schema: T,
   options: { terse?: readonly string[] } = {},
@@ -122,7 +137,9 @@ export function listed<T extends z.ZodType>(
             terseItems(tidy(std.jsonSchema.input(opts), false) as Json, terse),
           ),
         output: (opts) =>
-          memo(schema, key("output", opts), () => tidy(std.jsonSchema.output(opts), true) as Json),
+          memo(schema, key("output", opts), () =>
+            objectOnly(tidy(std.jsonSchema.output(opts), true) as Json),
+          ),
       },
     },
   };

@@ -85,6 +85,8 @@ export const configFileSchema = z
     }),
     killGraceMs: ms("killGraceMs"),
     maxTasks: positive("maxTasks"),
+    retryDelayMs: ms("retryDelayMs"),
+    retryDelayMaxMs: ms("retryDelayMaxMs"),
     parallel: positive("parallel").max(64, { error: "parallel must be at most 64" }),
     worktrees: z.boolean({ error: "worktrees must be true or false" }),
     repo: z.string().min(1).nullable(),

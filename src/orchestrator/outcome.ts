@@ -28,6 +28,10 @@ export interface OutcomeContext {
   emit(kind: ProgressKind, message: string, taskId: string, attempt: number): void;
   /** The task was put back in line because the run stopped (for the stop reason). */
   released(taskId: string): void;
+  /** The back-off of a retry after `attempt` (ms; 0: eligible at once). */
+  retryDelayMs(attempt: number): number;
+  /** The task went back in line backing off for `delayMs`. */
+  backedOff(taskId: string, delayMs: number): void;
 }
 
 /** The task is no longer this run's: someone else decided about it while the attempt ran. */
@@ -67,7 +71,10 @@ export async function applyOutcome(task: Task, outcome: AttemptOutcome, ctx: Out
     return;
   }
   const feedback = storableText(outcome.feedback);
-  const after = await settle(ctx, task, attempt, () => retryOrFail(ctx, task, feedback, outcome.source));
+  const delayMs = ctx.retryDelayMs(attempt);
+  const after = await settle(ctx, task, attempt, () =>
+    retryOrFail(ctx, task, feedback, outcome.source, delayMs),
+  );
   const trip = ctx.breaker.record({
     taskId: task.id,
     passed: false,
@@ -85,9 +92,11 @@ export async function applyOutcome(task: Task, outcome: AttemptOutcome, ctx: Out
     );
   } else if (after) {
     ctx.stats.retried += 1;
+    if (after.not_before !== null) ctx.backedOff(task.id, delayMs);
+    const when = after.not_before !== null ? ` in ${formatDuration(delayMs)}` : "";
     ctx.emit(
       "retried",
-      `${task.id} attempt ${attempt}: did not pass (${took}), back in line — ${oneLine(feedback)}`,
+      `${task.id} attempt ${attempt}: did not pass (${took}), back in line${when} — ${oneLine(feedback)}`,
       task.id,
       attempt,
     );
@@ -105,9 +114,10 @@ async function retryOrFail(
   task: Task,
   feedback: string,
   source: "verifier" | "system",
+  delayMs: number,
 ): Promise<Task> {
   try {
-    return await ctx.store.retry(task.id, feedback, { ...held(ctx.workerId), source });
+    return await ctx.store.retry(task.id, feedback, { ...held(ctx.workerId), source, delayMs });
   } catch (error) {
     if (!isRalphError(error) || error.code !== "invalid_transition") throw error;
     return ctx.store.fail(task.id, feedback, held(ctx.workerId));

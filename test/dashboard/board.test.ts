@@ -95,6 +95,28 @@ describe("the web board", () => {
     expect(await page.evaluate("window.notReloaded")).toBe(true);
   });
 
+  it("seven tabs in one browser all stay live: they share one event stream (a browser has six connections per server)", async () => {
+    await store.create({ description: "Seen by every tab" });
+    const context = await browser.newContext();
+    try {
+      const tabs = [];
+      for (let i = 0; i < 7; i++) {
+        const tab = await context.newPage();
+        await tab.goto(`${base}/`);
+        await tab.waitForSelector(card("task-001"));
+        tabs.push(tab);
+      }
+      await store.create({ description: "Added while seven tabs watch" });
+      await Promise.all(tabs.map((tab) => tab.waitForSelector(card("task-002"), { timeout: 2000 })));
+      // The tab holding the stream goes away; another takes it over.
+      await tabs[0]?.close();
+      await store.create({ description: "Added after the first tab closed" });
+      await Promise.all(tabs.slice(1).map((tab) => tab.waitForSelector(card("task-003"), { timeout: 5000 })));
+    } finally {
+      await context.close();
+    }
+  });
+
   it("a run started by `ralph-mcp run` elsewhere shows its task and phase, then its stop reason", async () => {
     const task = (await store.create({ description: "Work for the agent" })).task;
     await openBoard();
@@ -138,6 +160,31 @@ describe("the web board", () => {
     expect(await page.textContent(".toast")).toContain(`Failed task: ${pending.id}`);
   });
 
+  it("delete from the page asks first, then removes the task from the store and the board", async () => {
+    const doomed = (await store.create({ description: "Delete me" })).task;
+    const held = (await store.create({ description: "Being worked on" })).task;
+    await store.start(held.id, { workerId: "someone@elsewhere" });
+    await openBoard();
+
+    await page.click(`${card(doomed.id)} .card-main`);
+    await page.click(`[data-detail="${doomed.id}"] [data-action="delete"]`);
+    expect(await page.textContent(".dialog h3")).toContain("cannot be undone");
+    await page.click(".dialog button:not([data-action])"); // "Keep it": nothing happens
+    expect((await store.get(doomed.id)).status).toBe("pending");
+    await page.click(`[data-detail="${doomed.id}"] [data-action="delete"]`);
+    await page.click('.dialog [data-action="confirm"]');
+    await page.waitForSelector(card(doomed.id), { state: "detached" });
+    await expect(store.get(doomed.id)).rejects.toThrow(/task-001/);
+
+    // One in progress: the dialog says so, and deleting it takes it from its worker.
+    await page.click(`${card(held.id)} .card-main`);
+    await page.click(`[data-detail="${held.id}"] [data-action="delete"]`);
+    expect(await page.textContent(".dialog h3")).toContain("is in progress");
+    await page.click('.dialog [data-action="confirm"]');
+    await page.waitForSelector(card(held.id), { state: "detached" });
+    await expect(store.get(held.id)).rejects.toThrow();
+  });
+
   it("cancel from the page stops a run of another process", async () => {
     await store.create({ description: "A long job" });
     await openBoard();
@@ -154,5 +201,82 @@ describe("the web board", () => {
       writeFileSync(join(tmp.dir, "go"), "");
       await run.exited;
     }
+  });
+
+  it("a full board, saved as a screenshot for people to look at", async () => {
+    const plan = await store.createBatch([
+      { description: "Design the schema for the billing tables", priority: 2, tags: ["db"] },
+      { description: "Write the migration and its rollback", depends_on: ["#1"], tags: ["db"] },
+      { description: "Add the invoice PDF renderer", priority: 3, tags: ["billing", "ui"] },
+      { description: "Wire the Stripe webhook", priority: 1, depends_on: ["#2"] },
+      { description: "Document the billing API", priority: 7, tags: ["docs"] },
+      { description: "Load-test the invoice endpoint", priority: 4 },
+      { description: "Translate the emails", priority: 8 },
+    ]);
+    const ids = plan.map((c) => c.task.id);
+    await store.complete(ids[0] as string, "Schema in docs/billing.md");
+    await store.fail(ids[6] as string, "No translator configured for fr-CA");
+    await store.start(ids[2] as string, { workerId: "run-004@build-box:4242" });
+    await store.start(ids[5] as string, { workerId: "run-003@build-box:4242" });
+    await store.retry(ids[5] as string, "p99 was 2.3 s; aim is 500 ms", { source: "verifier" });
+    for (const [completed, failed, cost] of [
+      [4, 0, 0.42],
+      [6, 1, 0.87],
+      [3, 2, 1.25],
+    ] as const) {
+      const run = await store.runs.create({
+        max_tasks: 10,
+        settings: { executor: "anthropic", verifier: "anthropic", limits: { maxCostUsd: 5 } },
+        owner: "build-box:4242",
+      });
+      await store.runs.update(run.id, {
+        status: "finished",
+        stop_code: "queue_empty",
+        stop_reason: "No pending task is ready",
+        stats: {
+          processed: completed + failed,
+          completed,
+          failed,
+          retried: 1,
+          lost: 0,
+          executions: completed + failed + 1,
+          elapsed_seconds: 120,
+          stop_reason: "No pending task is ready",
+          tokens: { input: 52_000, output: 9_100 },
+          cost_usd: cost,
+        },
+        finished_at: new Date().toISOString(),
+      });
+    }
+    const live = await store.runs.create({
+      max_tasks: 10,
+      settings: { executor: "anthropic", verifier: "anthropic", limits: { maxCostUsd: 5 } },
+      owner: "build-box:4242",
+    });
+    await store.runs.update(live.id, {
+      current: {
+        task_id: ids[2] as string,
+        attempt: 1,
+        phase: "verifying",
+        since: new Date(Date.now() - 42_000).toISOString(),
+      },
+      stats: {
+        processed: 2,
+        completed: 1,
+        failed: 0,
+        retried: 1,
+        lost: 0,
+        executions: 3,
+        elapsed_seconds: 200,
+        stop_reason: null,
+        tokens: { input: 31_500, output: 4_200 },
+        cost_usd: 1.9,
+      },
+    });
+    await openBoard();
+    await page.waitForSelector(`[data-run="${live.id}"] .phase-verifying`);
+    await page.waitForSelector(`${column("failed")} ${card(ids[6] as string)}`);
+    const path = await screenshot(page, "board-full");
+    expect(path).toMatch(/board-full\.png$/);
   });
 });

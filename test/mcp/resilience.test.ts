@@ -17,7 +17,9 @@ describe.each<Era>(["legacy", "modern"])("when the store fails under the server 
       await store.close();
       const failed = await client.callTool({ name: "add_task", arguments: { description: "after" } });
       expect(failed.isError).toBe(true);
-      expect(JSON.stringify(failed.content)).toMatch(/store is closed\. Trying the same call again will not help/);
+      expect(JSON.stringify(failed.content)).toMatch(
+        /store is closed\. Trying the same call again will not help/,
+      );
       const read = await client.callTool({ name: "list_tasks", arguments: {} });
       expect(read.isError).toBe(true);
       await expect(client.readResource({ uri: "task://stats" })).rejects.toThrow(/closed/);

@@ -16,6 +16,8 @@ const TOOLS = [
   "claim_next_task",
   "get_task",
   "list_tasks",
+  "update_task",
+  "delete_task",
   "clear_completed",
   "reset_all_tasks",
   "add_tasks_batch",
@@ -25,7 +27,7 @@ const TOOLS = [
 ];
 
 const READ_ONLY = ["get_next_task", "get_task", "list_tasks", "show_board"];
-const DESTRUCTIVE = ["clear_completed", "reset_all_tasks", "run_orchestrator"];
+const DESTRUCTIVE = ["clear_completed", "reset_all_tasks", "delete_task", "run_orchestrator"];
 /** Only run_orchestrator reaches outside the queue: it runs the configured agent. */
 const OPEN_WORLD = ["run_orchestrator"];
 
@@ -206,5 +208,27 @@ describe.each<Era>(["legacy", "modern"])("the MCP surface (%s era, real stdio)",
       argument: { name: "id", value: "5" },
     });
     expect(byNumber.completion.values).toEqual(["task-005"]);
+  });
+  it("edits a pending task and deletes one (update_task, delete_task)", async () => {
+    const said = async (name: string, args: Record<string, unknown> = {}) => {
+      const reply = await call(client, name, args);
+      expect(reply.isError, `${name}: ${reply.text}`).toBe(false);
+      return { message: String(reply.structured?.message), structured: reply.structured ?? {} };
+    };
+    const id = String(
+      ((await said("add_task", { description: "to edit" })).structured.task as { id: string }).id,
+    );
+    const edited = await said("update_task", { task_id: id, changes: { priority: 1, tags: ["x"] } });
+    expect(edited.message).toBe(`Updated task: ${id}`);
+    expect(edited.structured.task).toMatchObject({ priority: 1 });
+    await said("start_task", { task_id: id });
+    const held = await call(client, "delete_task", { task_id: id });
+    expect(held.isError).toBe(true);
+    expect(held.text).toMatch(/in_progress.*force: true/);
+    const refused = await call(client, "update_task", { task_id: id, changes: { priority: 2 } });
+    expect(refused.isError).toBe(true);
+    expect(refused.text).toContain(`${id} is in_progress: only a task that is pending can be edited`);
+    expect((await said("delete_task", { task_id: id, force: true })).message).toBe(`Deleted task: ${id}`);
+    expect((await call(client, "get_task", { task_id: id })).isError).toBe(true);
   });
 });

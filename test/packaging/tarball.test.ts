@@ -10,14 +10,14 @@
  *   127.0.0.1 serving the binary built in this checkout (nothing leaves the machine, and no
  *   minute-long compile). `npm run bench -- install` times the build from source.
  */
-import { execFile, execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { builtinModules } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertNode22, NODE22, systemNode } from "../helpers/node-lines.js";
+import { BUILT_BINARY, startPrebuiltMirror } from "../helpers/prebuilt-mirror.js";
 import { tempDir } from "../helpers/tmp.js";
 import { walkThrough } from "./walkthrough.js";
 
@@ -26,40 +26,7 @@ const ROOT = resolve(import.meta.dirname, "../..");
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
 const tmp = tempDir("ralph-tarball-");
 let tarball = "";
-let mirror: Server | undefined;
-let mirrorUrl = "";
-
-/** A prebuilt better-sqlite3 for this Node 20, laid out as its GitHub releases are. */
-function startPrebuiltMirror(): Promise<void> {
-  const version = JSON.parse(
-    readFileSync(join(ROOT, "node_modules/better-sqlite3/package.json"), "utf8"),
-  ).version;
-  const abi = execFileSync(systemNode(), ["-p", "process.versions.modules"], { encoding: "utf8" }).trim();
-  const asset = `better-sqlite3-v${version}-node-v${abi}-${process.platform}-${process.arch}.tar.gz`;
-  const archive = join(tmp.dir, asset);
-  execFileSync("tar", [
-    "-czf",
-    archive,
-    "-C",
-    join(ROOT, "node_modules/better-sqlite3"),
-    "build/Release/better_sqlite3.node",
-  ]);
-  const body = readFileSync(archive);
-  const server = createServer((req, res) => {
-    if (req.url === `/v${version}/${asset}`) {
-      res.writeHead(200, { "content-type": "application/gzip", "content-length": body.length }).end(body);
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  mirror = server;
-  return new Promise((ready) =>
-    server.listen(0, "127.0.0.1", () => {
-      mirrorUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      ready();
-    }),
-  );
-}
+let mirror: { url: string; close(): Promise<void> } | undefined;
 
 beforeAll(async () => {
   assertNode22();
@@ -69,10 +36,10 @@ beforeAll(async () => {
     cwd: ROOT,
   });
   tarball = join(tmp.dir, JSON.parse(stdout)[0].filename);
-  await startPrebuiltMirror();
+  mirror = await startPrebuiltMirror(systemNode());
 });
 afterAll(async () => {
-  await new Promise((done) => (mirror ? mirror.close(done) : done(undefined)));
+  await mirror?.close();
   tmp.remove();
 });
 
@@ -90,6 +57,33 @@ describe("npm pack", () => {
       (f) => !/^dist\/bin\/.+\.js$|^dist\/web\/.+\.(js|css)$|^(README\.md|LICENSE|package\.json)$/.test(f),
     );
     expect(unexpected).toEqual([]);
+  });
+
+  it("every package the bundled command loads at run time is a dependency (the rest is bundled in)", () => {
+    const dir = join(ROOT, "dist/bin");
+    const sources = readdirSync(dir, { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".js"))
+      .map((f) => readFileSync(join(dir, f), "utf8"));
+    const loaded = new Set<string>();
+    // Static imports at the start of a line, import("x") and require("x") in code (not in comments,
+    // nor the require("…") strings ajv generates inside template literals).
+    const pattern =
+      /^\s*(?:import|export)\b[^;]*?\bfrom\s*["']([^"'./][^"']*)["']|(?<![`\w.])(?:import|require)\(\s*["']([^"'./][^"']*)["']\s*\)/gm;
+    for (const source of sources) {
+      for (const line of source.split("\n")) {
+        if (/^\s*(\*|\/\/)/.test(line)) continue;
+        for (const m of line.matchAll(pattern)) {
+          const spec = (m[1] ?? m[2]) as string;
+          if (spec.startsWith("node:") || builtinModules.includes(spec)) continue;
+          loaded.add(
+            spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : (spec.split("/")[0] as string),
+          );
+        }
+      }
+    }
+    const declared = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.optionalDependencies)]);
+    expect([...loaded].filter((name) => !declared.has(name))).toEqual([]);
+    expect([...loaded].sort()).toEqual(expect.arrayContaining(["better-sqlite3", "pg", "pino"]));
   });
 
   it("package.json: a bin, no main, exports nothing but package.json, engines and mcpName set", () => {
@@ -116,10 +110,10 @@ describe.each([
       ...(process.env as Record<string, string>),
       // npm, npx and install scripts all run on this line's Node.
       PATH: `${bin}:${process.env.PATH}`,
-      npm_config_better_sqlite3_binary_host: mirrorUrl,
+      npm_config_better_sqlite3_binary_host: mirror?.url ?? "",
       npm_config_update_notifier: "false",
     };
-    execFileSync("mkdir", ["-p", folder]);
+    mkdirSync(folder, { recursive: true });
     writeFileSync(join(folder, "package.json"), '{ "name": "empty", "private": true }\n');
     await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", ...flags, tarball], {
       cwd: folder,
@@ -133,12 +127,7 @@ describe.each([
     expect(existsSync(native)).toBe(driver === "better-sqlite3");
     if (driver === "node") expect(existsSync(join(folder, "node_modules/better-sqlite3"))).toBe(false);
     // The prebuilt binary came from the mirror: the very file built in this checkout, not a compile.
-    else
-      expect(
-        readFileSync(native).equals(
-          readFileSync(join(ROOT, "node_modules/better-sqlite3/build/Release/better_sqlite3.node")),
-        ),
-      ).toBe(true);
+    else expect(readFileSync(native).equals(readFileSync(BUILT_BINARY))).toBe(true);
   });
 
   it("npx ralph-mcp --version prints the version", async () => {

@@ -57,6 +57,7 @@ describe.runIf(available)("PostgreSQL store", () => {
       ).toEqual([
         { version: 1, name: "tasks, dependencies" },
         { version: 2, name: "orchestrator runs" },
+        { version: 3, name: "a task's back-off: not_before" },
       ]);
       await Promise.all(stores.map((s, i) => s.create({ description: `from server ${i}` })));
       expect((await stores[0]?.stats())?.total).toBe(10);
@@ -71,7 +72,7 @@ describe.runIf(available)("PostgreSQL store", () => {
         openPostgresStore({ connectionString: database.url, schema }),
         "store_unavailable",
       );
-      expect(error.message).toMatch(/version 999, newer than this ralph-mcp knows \(2\)\. Upgrade ralph-mcp/);
+      expect(error.message).toMatch(/version 999, newer than this ralph-mcp knows \(3\)\. Upgrade ralph-mcp/);
       expect(error.retryable).toBe(false);
     });
 
@@ -155,6 +156,7 @@ describe.runIf(available)("PostgreSQL store", () => {
           "tasks.feedback jsonb",
           "tasks.depends_on jsonb",
           "tasks.tags jsonb",
+          "tasks.not_before timestamp with time zone",
           "CREATE UNIQUE INDEX runs_pkey ON <schema>.runs USING btree (seq)",
           "CREATE INDEX runs_running ON <schema>.runs USING btree (updated_at) WHERE (status = 'running'::text)",
           "CREATE UNIQUE INDEX schema_migrations_pkey ON <schema>.schema_migrations USING btree (version)",

@@ -118,7 +118,9 @@ export async function appSource(): Promise<BoardSource> {
         case "fail":
           return done(await call("fail_task", { task_id: action.id, reason: action.reason }));
         case "delete":
-          return done(await call("delete_task", { task_id: action.id }));
+          return done(
+            await call("delete_task", { task_id: action.id, ...(action.force ? { force: true } : {}) }),
+          );
         case "cancel_run":
           return done(await call("run_orchestrator", { run_id: action.id, cancel: true }));
       }

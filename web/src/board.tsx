@@ -79,6 +79,11 @@ export function BoardView({ source }: { source: BoardSource }) {
     [source, say],
   );
 
+  const allCards = useMemo(
+    () => (board ? board.columns.flatMap((c) => [...c.cards, ...(extra[c.status]?.cards ?? [])]) : []),
+    [board, extra],
+  );
+
   const retry = (id: string) =>
     setAsk({
       title: `Retry ${id}`,
@@ -94,16 +99,22 @@ export function BoardView({ source }: { source: BoardSource }) {
       danger: true,
       run: (reason) => act({ kind: "fail", id, reason }),
     });
-  const remove = (id: string) =>
+  const remove = (id: string) => {
+    const working =
+      (detail?.task.id === id ? detail.task.status : allCards.find((c) => c.id === id)?.status) ===
+      "in_progress";
     setAsk({
-      title: `Delete ${id}? This cannot be undone.`,
+      title: working
+        ? `${id} is in progress: delete it anyway? Its worker's result will be dropped. This cannot be undone.`
+        : `Delete ${id}? This cannot be undone.`,
       confirm: "Delete",
       danger: true,
       run: async () => {
-        await act({ kind: "delete", id });
+        await act({ kind: "delete", id, force: working });
         if (open === id) setOpen(null);
       },
     });
+  };
   const cancelRun = (id: string) =>
     setAsk({
       title: `Cancel ${id}? Its current task goes back in line.`,
@@ -129,11 +140,6 @@ export function BoardView({ source }: { source: BoardSource }) {
       say((e as Error).message, true);
     }
   };
-
-  const allCards = useMemo(
-    () => (board ? board.columns.flatMap((c) => [...c.cards, ...(extra[c.status]?.cards ?? [])]) : []),
-    [board, extra],
-  );
 
   if (!board) {
     return (

@@ -13,11 +13,14 @@ function Bars({
   value,
   label,
   format,
+  cost = false,
 }: {
   runs: Run[];
   value: (r: Run) => [number, number];
   label: string;
   format: (n: number) => string;
+  /** One series in the accent colour (money), not completed/failed. */
+  cost?: boolean;
 }) {
   const max = Math.max(1e-9, ...runs.map((r) => value(r)[0] + value(r)[1]));
   const step = W / Math.max(runs.length, 1);
@@ -35,7 +38,7 @@ function Bars({
           return (
             <g key={r.id}>
               <title>{`${r.id}: ${format(a)}${b ? ` + ${format(b)}` : ""}`}</title>
-              <rect x={x} y={H - ha} width={bar} height={ha} class="bar-a" rx="1.5" />
+              <rect x={x} y={H - ha} width={bar} height={ha} class={cost ? "bar-cost" : "bar-a"} rx="1.5" />
               <rect x={x} y={H - ha - hb} width={bar} height={hb} class="bar-b" rx="1.5" />
               <text x={x + bar / 2} y={H + 11} class="tick">
                 {r.id.replace("run-", "")}
@@ -61,7 +64,13 @@ export function Charts({ runs }: { runs: Run[] }) {
           value={(r) => [r.stats.completed, r.stats.failed]}
           format={(n) => String(n)}
         />
-        <Bars runs={ordered} label="Cost per run" value={(r) => [r.stats.cost_usd, 0]} format={usd} />
+        <Bars
+          runs={ordered}
+          label="Cost per run (USD)"
+          value={(r) => [r.stats.cost_usd, 0]}
+          format={usd}
+          cost
+        />
       </div>
       <p class="legend">
         <span class="key key-a" /> completed <span class="key key-b" /> failed

@@ -31,19 +31,79 @@ function post(path: string, body: unknown): Promise<ActionResult> {
   }).then((r) => asJson<ActionResult>(r));
 }
 
+/** One page's own event stream. */
+function ownStream(onBoard: (board: Board) => void, onLink: (state: LinkState) => void): () => void {
+  const events = new EventSource("/api/events");
+  events.addEventListener("open", () => onLink("live"));
+  events.addEventListener("error", () => onLink("retrying"));
+  events.addEventListener("board", (event) => {
+    onLink("live");
+    onBoard(JSON.parse((event as MessageEvent<string>).data) as Board);
+  });
+  return () => events.close();
+}
+
+type Shared = { type: "board"; board: Board } | { type: "link"; state: LinkState } | { type: "hello" };
+
+/**
+ * One event stream per browser, shared by all its board tabs: a browser keeps at most six
+ * HTTP/1.1 connections per server, and each stream holds one, so a seventh tab would never load.
+ * The tab holding a Web Lock opens the stream and passes every board on over a BroadcastChannel;
+ * when it closes, the lock (and the stream) passes to another tab.
+ */
+function sharedStream(onBoard: (board: Board) => void, onLink: (state: LinkState) => void): () => void {
+  if (typeof BroadcastChannel === "undefined" || !navigator.locks) return ownStream(onBoard, onLink);
+  const channel = new BroadcastChannel("ralph-board");
+  let latest: Board | null = null;
+  let leading = false;
+  let stop: (() => void) | null = null;
+  let closed = false;
+  channel.onmessage = (event: MessageEvent<Shared>) => {
+    const message = event.data;
+    if (message.type === "board") {
+      onLink("live");
+      onBoard(message.board);
+    } else if (message.type === "link") onLink(message.state);
+    else if (message.type === "hello" && leading && latest)
+      channel.postMessage({ type: "board", board: latest });
+  };
+  void navigator.locks.request(
+    "ralph-board-events",
+    () =>
+      new Promise<void>((release) => {
+        if (closed) return release();
+        leading = true;
+        const end = ownStream(
+          (board) => {
+            latest = board;
+            onBoard(board);
+            channel.postMessage({ type: "board", board } satisfies Shared);
+          },
+          (state) => {
+            onLink(state);
+            channel.postMessage({ type: "link", state } satisfies Shared);
+          },
+        );
+        stop = () => {
+          end();
+          release();
+        };
+      }),
+  );
+  channel.postMessage({ type: "hello" } satisfies Shared);
+  return () => {
+    closed = true;
+    stop?.();
+    channel.close();
+  };
+}
+
 export function webSource(): BoardSource {
   return {
     kind: "web",
     watch(onBoard: (board: Board) => void, onLink: (state: LinkState) => void) {
       onLink("connecting");
-      const events = new EventSource("/api/events");
-      events.addEventListener("open", () => onLink("live"));
-      events.addEventListener("error", () => onLink("retrying"));
-      events.addEventListener("board", (event) => {
-        onLink("live");
-        onBoard(JSON.parse((event as MessageEvent<string>).data) as Board);
-      });
-      return () => events.close();
+      return sharedStream(onBoard, onLink);
     },
     more(status: TaskStatus, cursor: string) {
       const query = new URLSearchParams({ status, cursor });
@@ -65,7 +125,7 @@ export function webSource(): BoardSource {
         case "fail":
           return post(`/api/tasks/${encodeURIComponent(action.id)}/fail`, { reason: action.reason });
         case "delete":
-          return post(`/api/tasks/${encodeURIComponent(action.id)}/delete`, {});
+          return post(`/api/tasks/${encodeURIComponent(action.id)}/delete`, { force: action.force === true });
         case "cancel_run":
           return post(`/api/runs/${encodeURIComponent(action.id)}/cancel`, {});
       }

@@ -33,6 +33,7 @@ export function registerAddTask(server: McpServer, { store }: McpContext): void 
     server,
     "add_task",
     {
+      title: "Add task",
       description: "Add a task to the queue. Returns its id.",
       inputSchema: addTaskInput,
       outputSchema: z.object({ message: z.string(), created: z.boolean(), task: taskOutput }),

@@ -36,6 +36,7 @@ export function registerAddTasksBatch(server: McpServer, { store }: McpContext):
     server,
     "add_tasks_batch",
     {
+      title: "Add tasks",
       description:
         "Add many tasks, all or none: descriptions, or tasks as add_task takes them, where depends_on may name items of the batch as #1, #2, …",
       inputSchema: input,

@@ -21,6 +21,7 @@ export function registerClaimNextTask(server: McpServer, { store, leaseMs, worke
     server,
     "claim_next_task",
     {
+      title: "Claim next task",
       description:
         "Take and start the next eligible task, atomically (safe with many agents). Then complete_task, retry_task or fail_task.",
       inputSchema: input,

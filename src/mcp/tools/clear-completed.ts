@@ -12,6 +12,7 @@ export function registerClearCompleted(server: McpServer, { store }: McpContext)
     server,
     "clear_completed",
     {
+      title: "Clear completed",
       description: "Delete every completed task from the queue.",
       inputSchema: input,
       outputSchema: output,

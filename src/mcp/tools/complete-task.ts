@@ -14,6 +14,7 @@ export function registerCompleteTask(server: McpServer, { store, workerId }: Mcp
     server,
     "complete_task",
     {
+      title: "Complete task",
       description: "Mark a task completed with its result.",
       inputSchema: input,
       outputSchema: taskReplyOutput,

@@ -24,6 +24,7 @@ export function registerCompleteTasksBatch(server: McpServer, { store }: McpCont
     server,
     "complete_tasks_batch",
     {
+      title: "Complete tasks",
       description: "Complete several tasks with the same result, all or none.",
       inputSchema: input,
       outputSchema: output,

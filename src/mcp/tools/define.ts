@@ -18,6 +18,8 @@ interface ToolHints {
 }
 
 interface ToolDefinition<I extends z.ZodType, O extends z.ZodType> {
+  /** A short name for people, shown by clients in place of the tool's name. */
+  title: string;
   description: string;
   inputSchema: I;
   outputSchema: O;
@@ -43,6 +45,12 @@ function annotationsFor(hints: ToolHints): ToolAnnotations {
     if (hints.idempotent) annotations.idempotentHint = true;
   }
   if (!hints.openWorld) annotations.openWorldHint = false;
+  // A tool whose hints all equal the defaults (run_orchestrator: destructive, open world) still
+  // says so: a client that shows no annotations cannot tell "unknown" from "the defaults".
+  if (Object.keys(annotations).length === 0) {
+    if (!hints.readOnly) annotations.destructiveHint = hints.destructive;
+    annotations.openWorldHint = hints.openWorld === true;
+  }
   return annotations;
 }
 
@@ -56,6 +64,7 @@ export function defineTool<I extends z.ZodType, O extends z.ZodType>(
   server.registerTool(
     name,
     {
+      title: definition.title,
       description: definition.description,
       inputSchema: listed(definition.inputSchema, { terse: definition.terse ?? [] }),
       outputSchema: listed(definition.outputSchema),

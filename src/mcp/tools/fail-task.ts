@@ -14,6 +14,7 @@ export function registerFailTask(server: McpServer, { store, workerId }: McpCont
     server,
     "fail_task",
     {
+      title: "Fail task",
       description: "Mark a task failed, with the reason. retry_task can queue it again.",
       inputSchema: input,
       outputSchema: taskReplyOutput,

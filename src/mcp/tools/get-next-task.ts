@@ -14,6 +14,7 @@ export function registerGetNextTask(server: McpServer, { store }: McpContext): v
     server,
     "get_next_task",
     {
+      title: "Next task",
       description: "Show the next eligible task without starting it; to take it, use claim_next_task.",
       inputSchema: input,
       outputSchema: maybeTaskReplyOutput,

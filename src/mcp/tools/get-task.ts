@@ -34,6 +34,7 @@ export function registerGetTask(server: McpServer, { store }: McpContext): void 
     server,
     "get_task",
     {
+      title: "Get task",
       description: "One task in full. Very long fields are cut: pass field and offset to read one in pieces.",
       inputSchema: input,
       outputSchema: output,

@@ -11,6 +11,7 @@ import { registerClaimNextTask } from "./claim-next-task.js";
 import { registerClearCompleted } from "./clear-completed.js";
 import { registerCompleteTask } from "./complete-task.js";
 import { registerCompleteTasksBatch } from "./complete-tasks-batch.js";
+import { registerDeleteTask } from "./delete-task.js";
 import { registerFailTask } from "./fail-task.js";
 import { registerGetNextTask } from "./get-next-task.js";
 import { registerGetTask } from "./get-task.js";
@@ -19,6 +20,7 @@ import { registerResetAllTasks } from "./reset-all-tasks.js";
 import { registerRetryTask } from "./retry-task.js";
 import { registerShowBoard } from "./show-board.js";
 import { registerStartTask } from "./start-task.js";
+import { registerUpdateTask } from "./update-task.js";
 
 export type ToolRegistrar = (server: McpServer, ctx: McpContext) => void;
 
@@ -32,6 +34,8 @@ export const TOOLS: readonly ToolRegistrar[] = [
   registerClaimNextTask,
   registerGetTask,
   registerListTasks,
+  registerUpdateTask,
+  registerDeleteTask,
   registerClearCompleted,
   registerResetAllTasks,
   registerAddTasksBatch,

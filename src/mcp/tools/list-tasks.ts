@@ -39,6 +39,7 @@ export function registerListTasks(server: McpServer, { store }: McpContext): voi
     server,
     "list_tasks",
     {
+      title: "List tasks",
       description: "List tasks oldest first, a page at a time, optionally by status.",
       inputSchema: input,
       outputSchema: output,

@@ -14,6 +14,7 @@ export function registerResetAllTasks(server: McpServer, { store }: McpContext):
     server,
     "reset_all_tasks",
     {
+      title: "Reset all",
       description: "Reset EVERY task to pending, erasing results and feedback. Needs confirm: true.",
       inputSchema: input,
       outputSchema: output,

@@ -15,6 +15,7 @@ export function registerRetryTask(server: McpServer, { store, workerId }: McpCon
     server,
     "retry_task",
     {
+      title: "Retry task",
       description:
         "Queue a task again with feedback for the next attempt; if its attempts are spent it fails instead.",
       inputSchema: input,

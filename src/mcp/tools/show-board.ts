@@ -43,6 +43,7 @@ export function registerShowBoard(server: McpServer, { store }: McpContext): voi
     server,
     "show_board",
     {
+      title: "Show board",
       description: "Show the user the live task board (an app; a text summary where apps are not shown).",
       inputSchema: z.object({}),
       outputSchema: output,

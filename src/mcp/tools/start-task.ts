@@ -13,6 +13,7 @@ export function registerStartTask(server: McpServer, { store, leaseMs, workerId 
     server,
     "start_task",
     {
+      title: "Start task",
       description: "Start a pending task (uses an attempt). To take the next task, use claim_next_task.",
       inputSchema: input,
       outputSchema: taskReplyOutput,

@@ -13,8 +13,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
-import { RalphError, StoreUnavailableError, storeFailed } from "../../domain/errors.js";
-import type { FeedbackSource, NewTask, Task, TaskStats } from "../../domain/task.js";
+import { StoreUnavailableError, storeFailed } from "../../domain/errors.js";
+import type { NewTask, Task, TaskStats } from "../../domain/task.js";
 import { assertStorable } from "../../domain/text.js";
 import type {
   ChangeListener,
@@ -23,6 +23,7 @@ import type {
   ImportResult,
   ImportRow,
   ListQuery,
+  RetryOptions,
   RunStore,
   TaskPage,
   TaskPatch,
@@ -156,11 +157,7 @@ export class PostgresTaskStore implements TaskStore {
     return locking.fail(this.ctx, id, reason, options);
   }
 
-  async retry(
-    id: string,
-    feedback: string,
-    options: WorkerOptions & { source?: FeedbackSource } = {},
-  ): Promise<Task> {
+  async retry(id: string, feedback: string, options: RetryOptions = {}): Promise<Task> {
     assertStorable("feedback", feedback);
     return locking.retry(this.ctx, id, feedback, options);
   }

@@ -16,7 +16,7 @@ type Statement<P extends unknown[] = unknown[], R = unknown> = SqliteStatement<P
 export interface Statements {
   getBySeq: Statement<[number], Row>;
   getByKey: Statement<[string], Row>;
-  next: Statement<[], Row>;
+  next: Statement<[string], Row>;
   expired: Statement<[string], Row>;
   insert: Statement;
   insertDep: Statement;
@@ -69,7 +69,7 @@ export function prepareStatements(db: SqliteDatabase): Statements {
     getByKey: db.prepare<[string], Row>("SELECT * FROM tasks WHERE idempotency_key = ?"),
     // The domain's eligibility and order (src/domain/claim.ts).
     next: db.prepare<[], Row>(
-      "SELECT * FROM tasks INDEXED BY tasks_ready WHERE status = 'pending' AND unmet_deps = 0 AND attempts < max_attempts ORDER BY priority, seq LIMIT 1",
+      "SELECT * FROM tasks INDEXED BY tasks_ready WHERE status = 'pending' AND unmet_deps = 0 AND attempts < max_attempts AND (not_before IS NULL OR not_before <= ?) ORDER BY priority, seq LIMIT 1",
     ),
     expired: db.prepare<[string], Row>(
       // In-progress tasks are few (one per worker): scanning them beats keeping a lease index
@@ -94,7 +94,7 @@ export function prepareStatements(db: SqliteDatabase): Statements {
       `UPDATE tasks SET status = @status, attempts = @attempts, result = @result,
          failure_reason = @failure_reason, feedback = @feedback, started_at = @started_at,
          completed_at = @completed_at, updated_at = @updated_at,
-         lease_expires_at = @lease_expires_at, claimed_by = @claimed_by
+         lease_expires_at = @lease_expires_at, claimed_by = @claimed_by, not_before = @not_before
        WHERE seq = @seq`,
     ),
     adjustDependents: db.prepare(
@@ -122,7 +122,7 @@ export function prepareStatements(db: SqliteDatabase): Statements {
     resetAll: db.prepare(
       `UPDATE tasks SET status = 'pending', attempts = 0, result = NULL, failure_reason = NULL,
          feedback = '[]', started_at = NULL, completed_at = NULL, updated_at = ?,
-         lease_expires_at = NULL, claimed_by = NULL,
+         lease_expires_at = NULL, claimed_by = NULL, not_before = NULL,
          unmet_deps = (SELECT count(*) FROM task_deps WHERE task_seq = tasks.seq)`,
     ),
     completedSeqs: db.prepare<[], { seq: number }>("SELECT seq FROM tasks WHERE status = 'completed'"),

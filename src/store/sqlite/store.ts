@@ -8,13 +8,12 @@
  * read.ts (get, list, next, stats), transition.ts (claim, start, complete, fail, retry, release,
  * leases), edit.ts (update, delete, reset one, import), admin.ts (reset all, clear); their SQL is in statements.ts, the change feed in feed.ts.
  */
-
 import { randomUUID } from "node:crypto";
 import { mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { type StoreClock, wallClock } from "../../domain/clock.js";
 import { isRalphError, type RalphError, storeFailed } from "../../domain/errors.js";
-import type { FeedbackSource, NewTask, Task, TaskStats } from "../../domain/task.js";
+import type { NewTask, Task, TaskStats } from "../../domain/task.js";
 import { assertStorable } from "../../domain/text.js";
 import type {
   ChangeListener,
@@ -23,6 +22,7 @@ import type {
   ImportResult,
   ImportRow,
   ListQuery,
+  RetryOptions,
   RunStore,
   TaskPage,
   TaskPatch,
@@ -247,11 +247,7 @@ export class SqliteTaskStore implements TaskStore {
     return op.fail(this.ctx, id, reason, options);
   }
 
-  async retry(
-    id: string,
-    feedback: string,
-    options: WorkerOptions & { source?: FeedbackSource } = {},
-  ): Promise<Task> {
+  async retry(id: string, feedback: string, options: RetryOptions = {}): Promise<Task> {
     assertStorable("feedback", feedback);
     return op.retry(this.ctx, id, feedback, options);
   }

@@ -7,11 +7,11 @@
 
 import { LEASE_RECOVERY_MS } from "../../domain/claim.js";
 import { formatTaskId } from "../../domain/ids.js";
-import type { FeedbackSource, Task } from "../../domain/task.js";
+import type { Task } from "../../domain/task.js";
 import * as T from "../../domain/transitions.js";
 import { validateIdBatch } from "../../domain/validate.js";
 import type { ChangeRecord } from "../changes.js";
-import { type ClaimOptions, DEFAULT_LEASE_MS, type WorkerOptions } from "../types.js";
+import { type ClaimOptions, DEFAULT_LEASE_MS, type RetryOptions, type WorkerOptions } from "../types.js";
 import type { SqliteContext } from "./context.js";
 import { mustGet } from "./read.js";
 import { type Row, rowToTask } from "./rows.js";
@@ -30,6 +30,7 @@ function save(ctx: SqliteContext, before: Row, after: Task, changes: ChangeRecor
     updated_at: after.updated_at,
     lease_expires_at: after.lease_expires_at,
     claimed_by: after.claimed_by,
+    not_before: after.not_before,
   });
   const wasDone = before.status === "completed";
   const isDone = after.status === "completed";
@@ -75,9 +76,9 @@ export function claimNext(
       state.lastExpiryCheck = now;
       expireDue(ctx, now, changes);
     }
-    let row = ctx.stmt.next.get();
+    let row = ctx.stmt.next.get(new Date(now).toISOString());
     if (!row && !due && expireDue(ctx, now, changes).some((t) => t.status === "pending")) {
-      row = ctx.stmt.next.get();
+      row = ctx.stmt.next.get(new Date(now).toISOString());
     }
     if (!row) return null;
     return save(ctx, row, T.startTask(rowToTask(row), { workerId: options.workerId, leaseMs, now }), changes);
@@ -136,7 +137,7 @@ export function retry(
   ctx: SqliteContext,
   id: string,
   feedback: string,
-  options: WorkerOptions & { source?: FeedbackSource },
+  options: RetryOptions,
 ): Promise<Task> {
   return transition(ctx, id, (task) => T.retryTask(task, feedback, { now: ctx.clock.now(), ...options }));
 }

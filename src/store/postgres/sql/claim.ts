@@ -23,7 +23,8 @@ import { STATEMENT_NOW } from "./time.js";
 import { setClause } from "./writes.js";
 
 /** The domain's eligibility and order (src/domain/claim.ts), as a WHERE and ORDER BY on `tasks_ready`. */
-const ELIGIBLE = "status = 'pending' AND unmet_deps = 0 AND attempts < max_attempts";
+const ELIGIBLE = `status = 'pending' AND unmet_deps = 0 AND attempts < max_attempts
+  AND (not_before IS NULL OR not_before <= ${STATEMENT_NOW})`;
 const ORDER = "priority, seq";
 
 export const claim = (s: string): Statement => ({
