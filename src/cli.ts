@@ -30,6 +30,9 @@ export function buildProgram(): Command {
       "--db <path-or-url>",
       "SQLite file or postgres:// URL (default: RALPH_DB, else the user data folder)",
     )
+    // `help [command]`: commander leaves it out when the program has an action of its own (ours
+    // is the stdio server), so it is asked for.
+    .helpCommand("help [command]", "show the help of ralph-mcp or of one command")
     .showSuggestionAfterError()
     .showHelpAfterError('(run "ralph-mcp --help" for the commands and options)')
     .addHelpText("after", EXIT_HELP)

@@ -91,6 +91,7 @@ const LOGGED = new Set([
   "lost",
   "cooldown",
   "merging",
+  "backoff",
 ]);
 
 class ProgressView {

@@ -32,7 +32,10 @@ export function registerServeCommand(program: Command): void {
     .command("serve")
     .description("Run the MCP server: stdio by default, or Streamable HTTP at /mcp with --http")
     .option("--http", "serve Streamable HTTP instead of stdio")
-    .option("--host <address>", "address to bind (default 127.0.0.1; anything else needs RALPH_HTTP_TOKEN)")
+    .option(
+      "--host <address>",
+      "address to bind (default 127.0.0.1; anything else needs RALPH_HTTP_TOKEN or RALPH_OAUTH_ISSUER)",
+    )
     .option("--port <n>", "TCP port (default 8787; 0 picks a free one)", wholeNumber("--port", 0, 65_535))
     .option(
       "--allowed-host <name>",

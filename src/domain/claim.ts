@@ -24,9 +24,18 @@ import type { Task } from "./task.js";
 /** How often, at most, a claim that finds work also looks for expired leases (ms). */
 export const LEASE_RECOVERY_MS = 1_000;
 
-/** Whether a task may be handed out by a claim. `unmetDependencies`: how many are not completed. */
-export function isClaimable(task: Task, unmetDependencies: number): boolean {
-  return task.status === "pending" && unmetDependencies === 0 && task.attempts < task.max_attempts;
+/**
+ * Whether a task may be handed out by a claim at `now`. `unmetDependencies`: how many are not
+ * completed. A task backing off (`not_before` after now) waits; the stores filter it on the same
+ * index scan as the spent attempts, so a claim costs the same.
+ */
+export function isClaimable(task: Task, unmetDependencies: number, now: number): boolean {
+  return (
+    task.status === "pending" &&
+    unmetDependencies === 0 &&
+    task.attempts < task.max_attempts &&
+    (task.not_before === null || Date.parse(task.not_before) <= now)
+  );
 }
 
 /** Claim order: negative when `a` is handed out before `b`. Ids of one store sort by age. */
@@ -60,6 +69,7 @@ export const CLAIM_WRITES = {
   result: null,
   failure_reason: null,
   completed_at: null,
+  not_before: null,
 } as const satisfies Writes;
 
 /** What completing a task writes. */

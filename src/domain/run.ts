@@ -70,7 +70,8 @@ export interface RunCurrent {
   /** Null while the run waits out a breaker cooldown. */
   task_id: string | null;
   attempt: number | null;
-  phase: "executing" | "verifying" | "merging" | "cooldown";
+  /** cooldown: the breaker is open; backoff: nothing is ready but a retried task's back-off. */
+  phase: "executing" | "verifying" | "merging" | "cooldown" | "backoff";
   since: string;
 }
 

@@ -44,6 +44,11 @@ export interface Task {
   updated_at: string;
   lease_expires_at: string | null;
   claimed_by: string | null;
+  /**
+   * Not eligible before this time (ISO 8601): a retry's back-off. Null when it may run now; a
+   * claim clears it.
+   */
+  not_before: string | null;
 }
 
 /** Bounds on every input. Each is enforced before anything reaches a store. */

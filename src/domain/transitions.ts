@@ -128,6 +128,7 @@ export function createTask(id: string, input: ValidNewTask, now: number): Task {
     updated_at: at,
     lease_expires_at: null,
     claimed_by: null,
+    not_before: null,
   };
 }
 
@@ -193,6 +194,8 @@ export function failTask(task: Task, reason: string, input: FinishInput): Task {
 
 interface RetryInput extends FinishInput {
   source?: FeedbackSource | undefined;
+  /** Back-off: the task is not eligible again until this many ms after `now` (0 or none: at once). */
+  delayMs?: number | undefined;
 }
 
 function maxAttemptsReason(task: Task): string {
@@ -223,7 +226,15 @@ export function retryTask(task: Task, feedback: string, input: RetryInput): Task
   if (task.attempts >= task.max_attempts) {
     return { ...base, status: "failed", failure_reason: maxAttemptsReason(task) };
   }
-  return { ...base, status: "pending", result: null, failure_reason: null, completed_at: null };
+  const delay = input.delayMs ?? 0;
+  return {
+    ...base,
+    status: "pending",
+    result: null,
+    failure_reason: null,
+    completed_at: null,
+    not_before: delay > 0 ? iso(input.now + delay) : null,
+  };
 }
 
 /** An in-progress task goes back in line without using up the attempt (its run was cancelled). */

@@ -40,7 +40,7 @@ export interface RunParams extends StartOptions {
 
 export type LoopSettings = Pick<
   OrchestratorOptions,
-  "maxTasks" | "parallel" | "leaseMs" | "heartbeatMs" | "staleRunMs"
+  "maxTasks" | "parallel" | "leaseMs" | "heartbeatMs" | "staleRunMs" | "retryDelayMs" | "retryDelayMaxMs"
 >;
 
 /** Where a run with worktrees works: the repository, the branch merged into, a check after merging. */
@@ -100,6 +100,10 @@ export class OrchestratorBuilder {
   private loop: LoopSettings = {
     maxTasks: DEFAULT_OPTIONS.maxTasks,
     parallel: DEFAULT_OPTIONS.parallel,
+    // Composed in code, back-off is opt-in (withLoopSettings): a test's manual clock does not move
+    // the store's. From settings (fromOptions) it is on by default.
+    retryDelayMs: 0,
+    retryDelayMaxMs: DEFAULT_OPTIONS.retryDelayMaxMs,
     leaseMs: DEFAULT_OPTIONS.leaseMs,
     heartbeatMs: DEFAULT_OPTIONS.heartbeatMs,
     staleRunMs: DEFAULT_OPTIONS.staleRunMs,
@@ -166,6 +170,8 @@ export class OrchestratorBuilder {
     this.loop = {
       maxTasks: settings.maxTasks ?? this.loop.maxTasks,
       parallel: settings.parallel ?? this.loop.parallel,
+      retryDelayMs: settings.retryDelayMs ?? this.loop.retryDelayMs,
+      retryDelayMaxMs: settings.retryDelayMaxMs ?? this.loop.retryDelayMaxMs,
       leaseMs: settings.leaseMs ?? this.loop.leaseMs,
       heartbeatMs: settings.heartbeatMs ?? this.loop.heartbeatMs,
       staleRunMs: settings.staleRunMs ?? this.loop.staleRunMs,

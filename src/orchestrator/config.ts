@@ -45,7 +45,7 @@ const priceSchema = z.strictObject({
   output: z.number({ error: "output must be USD per million output tokens" }).min(0),
 });
 
-const breakerSchema = z
+export const breakerSchema = z
   .strictObject({
     maxIterations: positive("maxIterations"),
     maxConsecutiveFailures: positive("maxConsecutiveFailures"),
@@ -85,6 +85,8 @@ export const configFileSchema = z
     }),
     killGraceMs: ms("killGraceMs"),
     maxTasks: positive("maxTasks"),
+    retryDelayMs: ms("retryDelayMs"),
+    retryDelayMaxMs: ms("retryDelayMaxMs"),
     parallel: positive("parallel").max(64, { error: "parallel must be at most 64" }),
     worktrees: z.boolean({ error: "worktrees must be true or false" }),
     repo: z.string().min(1).nullable(),
@@ -145,7 +147,7 @@ export function readConfigFile(path: string): ConfigFile {
   return parsed.data;
 }
 
-const ENV_SETTINGS = {
+export const ENV_SETTINGS = {
   RALPH_EXECUTOR: "executor",
   RALPH_EXECUTOR_COMMAND: "executorCommand",
   RALPH_VERIFIER: "verifier",

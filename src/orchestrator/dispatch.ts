@@ -8,8 +8,8 @@
  * - A half-open breaker lets its one trial execution run alone; an open one lets the attempts
  *   under way finish before its cooldown starts.
  * - No more executions start than the iteration limit leaves room for.
- * - An empty queue ends the run only once no attempt is under way: one may put its task back in
- *   line (a retry) or make another ready (a dependency).
+ * - An empty queue ends the run only once no attempt is under way (one may put its task back in
+ *   line, or make another ready) and no task it sent back is backing off (it waits for that).
  */
 import type { Task } from "../domain/task.js";
 import type { TaskStore } from "../store/types.js";
@@ -30,6 +30,8 @@ export interface Dispatcher {
   aborted(): Stop;
   /** Wait out the breaker's cooldown (or until the run is aborted). */
   cooldown(until: number, reason: string): Promise<void>;
+  /** Nothing is ready: wait for a task of this run that is backing off; false when there is none. */
+  backoff(): Promise<boolean>;
   claim(): Promise<Task | Stop>;
   /** Start the claimed task in a free worker. */
   start(task: Task): void;
@@ -67,8 +69,8 @@ export async function dispatch(d: Dispatcher): Promise<Stop> {
     const claimed = await d.claim();
     if (!("code" in claimed)) d.start(claimed);
     else if (d.signal.aborted) continue;
-    else if (!busy) return claimed;
-    else await workers.any();
+    else if (busy) await workers.any();
+    else if (!(claimed.code === "queue_empty" && (await d.backoff()))) return claimed;
   }
 }
 

@@ -63,7 +63,9 @@ export function describeRun(run: Run): string {
   const doing = c
     ? c.task_id
       ? `${c.task_id} attempt ${c.attempt ?? "?"} ${c.phase}`
-      : "waiting out a breaker cooldown"
+      : c.phase === "backoff"
+        ? "waiting for a retried task's back-off"
+        : "waiting out a breaker cooldown"
     : "between tasks";
   const asked = run.cancel_requested ? "; asked to stop" : "";
   return `${run.id} running (${doing}${asked}): ${runCounts(run)} so far`;
@@ -92,7 +94,8 @@ export function runLiveLine(run: Run, workers: readonly WorkerState[] = []): str
     return `${head} — ${workers.map((w) => `w${w.worker} ${w.task_id} ${w.phase}`).join(" · ")}`;
   }
   const c = run.current;
-  const doing = c?.task_id ? ` — ${c.task_id} attempt ${c.attempt}: ${c.phase}` : c ? " — cooling down" : "";
+  const idle = c?.phase === "backoff" ? " — waiting for a retry's back-off" : " — cooling down";
+  const doing = c?.task_id ? ` — ${c.task_id} attempt ${c.attempt}: ${c.phase}` : c ? idle : "";
   return `${head}${doing}`;
 }
 

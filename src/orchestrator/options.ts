@@ -95,6 +95,14 @@ export interface OrchestratorOptions {
   /** Most distinct tasks one run takes on (`--max-tasks`, `max_tasks`). Default 10. */
   maxTasks: number;
   /**
+   * Back-off: a task the loop sends back for retry is not eligible again for this long, doubling
+   * with each attempt (2 s, 4 s, 8 s, …) up to `retryDelayMaxMs`; stored as the task's `not_before`.
+   * 0 turns it off. Default 2000.
+   */
+  retryDelayMs: number;
+  /** The longest back-off, in ms. Default 5 minutes. */
+  retryDelayMaxMs: number;
+  /**
    * How many tasks one run works at once (`--parallel`, RALPH_PARALLEL), each by its own agent
    * process, with one breaker and one budget for the run. Default 1.
    */
@@ -178,6 +186,8 @@ export const DEFAULT_OPTIONS: OrchestratorOptions = {
   killGraceMs: 2000,
   maxTasks: 10,
   parallel: 1,
+  retryDelayMs: 2000,
+  retryDelayMaxMs: 5 * 60 * 1000,
   worktrees: false,
   repo: null,
   branch: null,
@@ -212,4 +222,10 @@ export function tightenLimits(
     cooldownMs: configured.cooldownMs,
     maxTrips: min(configured.maxTrips, requested.maxTrips),
   };
+}
+
+/** The back-off after `attempt` (1-based) did not pass: `baseMs` doubling per attempt, at most `maxMs`. */
+export function retryDelay(attempt: number, baseMs: number, maxMs: number): number {
+  if (baseMs <= 0) return 0;
+  return Math.min(maxMs, baseMs * 2 ** Math.min(30, Math.max(0, attempt - 1)));
 }

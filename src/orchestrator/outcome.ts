@@ -10,6 +10,7 @@
 import { isRalphError } from "../domain/errors.js";
 import type { RunStats } from "../domain/run.js";
 import type { Task } from "../domain/task.js";
+import { storableText } from "../domain/text.js";
 import { log } from "../log.js";
 import type { TaskStore } from "../store/types.js";
 import type { AttemptOutcome } from "./attempt.js";
@@ -27,6 +28,10 @@ export interface OutcomeContext {
   emit(kind: ProgressKind, message: string, taskId: string, attempt: number): void;
   /** The task was put back in line because the run stopped (for the stop reason). */
   released(taskId: string): void;
+  /** The back-off of a retry after `attempt` (ms; 0: eligible at once). */
+  retryDelayMs(attempt: number): number;
+  /** The task went back in line backing off for `delayMs`. */
+  backedOff(taskId: string, delayMs: number): void;
 }
 
 /** The task is no longer this run's: someone else decided about it while the attempt ran. */
@@ -48,17 +53,28 @@ export async function applyOutcome(task: Task, outcome: AttemptOutcome, ctx: Out
   const took = formatDuration(outcome.tookMs);
   if (outcome.kind === "passed") {
     const written = await settle(ctx, task, attempt, () =>
-      ctx.store.complete(task.id, outcome.output, held(ctx.workerId)),
+      ctx.store.complete(task.id, storableText(outcome.output), held(ctx.workerId)),
     );
     ctx.breaker.record({ taskId: task.id, passed: true, costUsd: outcome.costUsd });
-    if (written) {
+    if (written?.status === "completed") {
       ctx.stats.completed += 1;
       ctx.emit("completed", `${task.id} attempt ${attempt}: completed (${took})`, task.id, attempt);
+    } else if (written) {
+      ctx.stats.failed += 1;
+      ctx.emit(
+        "failed",
+        `${task.id} attempt ${attempt}: failed (${written.failure_reason})`,
+        task.id,
+        attempt,
+      );
     }
     return;
   }
-  const { feedback } = outcome;
-  const after = await settle(ctx, task, attempt, () => retryOrFail(ctx, task, feedback, outcome.source));
+  const feedback = storableText(outcome.feedback);
+  const delayMs = ctx.retryDelayMs(attempt);
+  const after = await settle(ctx, task, attempt, () =>
+    retryOrFail(ctx, task, feedback, outcome.source, delayMs),
+  );
   const trip = ctx.breaker.record({
     taskId: task.id,
     passed: false,
@@ -76,9 +92,11 @@ export async function applyOutcome(task: Task, outcome: AttemptOutcome, ctx: Out
     );
   } else if (after) {
     ctx.stats.retried += 1;
+    if (after.not_before !== null) ctx.backedOff(task.id, delayMs);
+    const when = after.not_before !== null ? ` in ${formatDuration(delayMs)}` : "";
     ctx.emit(
       "retried",
-      `${task.id} attempt ${attempt}: did not pass (${took}), back in line — ${oneLine(feedback)}`,
+      `${task.id} attempt ${attempt}: did not pass (${took}), back in line${when} — ${oneLine(feedback)}`,
       task.id,
       attempt,
     );
@@ -96,16 +114,21 @@ async function retryOrFail(
   task: Task,
   feedback: string,
   source: "verifier" | "system",
+  delayMs: number,
 ): Promise<Task> {
   try {
-    return await ctx.store.retry(task.id, feedback, { ...held(ctx.workerId), source });
+    return await ctx.store.retry(task.id, feedback, { ...held(ctx.workerId), source, delayMs });
   } catch (error) {
     if (!isRalphError(error) || error.code !== "invalid_transition") throw error;
     return ctx.store.fail(task.id, feedback, held(ctx.workerId));
   }
 }
 
-/** Write an outcome; null (counted as lost) when the task is no longer this run's. */
+/**
+ * Write an outcome; null (counted as lost) when the task is no longer this run's. A write refused
+ * for a reason that will not change (the store refuses the text, say) fails the task with that
+ * reason rather than leaving it held by a run that goes on without it.
+ */
 async function settle(
   ctx: OutcomeContext,
   task: Task,
@@ -116,8 +139,18 @@ async function settle(
     return await write();
   } catch (error) {
     if (!isRalphError(error) || error.retryable) throw error;
-    lose(ctx, task, attempt, `its outcome was not stored: ${error.message}`);
-    return null;
+    if (isConflict(error)) {
+      lose(ctx, task, attempt, `its outcome was not stored: ${error.message}`);
+      return null;
+    }
+    const reason = storableText(`Attempt ${attempt}'s outcome could not be stored: ${error.message}`);
+    try {
+      return await ctx.store.fail(task.id, reason.slice(0, 2000), held(ctx.workerId));
+    } catch (again) {
+      if (!isRalphError(again) || again.retryable) throw again;
+      lose(ctx, task, attempt, `its outcome was not stored: ${error.message}`);
+      return null;
+    }
   }
 }
 

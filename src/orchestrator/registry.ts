@@ -40,6 +40,8 @@ export interface RunRegistryOptions {
 export interface StartRunParams extends RunParams {
   /** The MCP client's sampling, when it offers it; needed for RALPH_EXECUTOR=sampling. */
   sampling?: CreateMessage | undefined;
+  /** Who asked for the run (an MCP caller's worker id; with OAuth `oauth:<subject>`), kept as settings.started_by. */
+  startedBy?: string | undefined;
 }
 
 export type RunListener = (run: Run) => void;
@@ -76,6 +78,7 @@ export class RunRegistry {
         cwd: this.config.cwd,
       })
         .withClock(this.config.clock ?? systemClock)
+        .withSettings(params.startedBy === undefined ? {} : { started_by: params.startedBy })
         .build();
       handle = await orchestrator.start(params);
     } finally {

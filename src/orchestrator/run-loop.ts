@@ -22,6 +22,7 @@ import { executeAndVerify } from "./attempt.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
 import { claimFor, dispatch } from "./dispatch.js";
 import { formatDuration, oneLine } from "./format.js";
+import { retryDelay } from "./options.js";
 import { applyOutcome } from "./outcome.js";
 import { spend } from "./pricing.js";
 import { ProgressFeed, startRunTimers, workingMessage } from "./progress.js";
@@ -79,6 +80,8 @@ class ActiveRun implements RunHandle {
   private finishedAt: string | null = null;
   private stopTimers: () => void = () => {};
   private readonly releasedTasks: string[] = [];
+  /** Tasks this run sent back backing off, and when their time comes (clock ms). */
+  private readonly backoff = new Map<string, number>();
   private resolveDone!: (run: Run) => void;
 
   constructor(
@@ -177,6 +180,7 @@ class ActiveRun implements RunHandle {
       failure: () => this.failure,
       aborted: () => this.abortStop(),
       cooldown: (until, reason) => this.waitCooldown(until, reason),
+      backoff: () => this.waitBackoff(),
       claim: () =>
         claimFor({
           store: this.store,
@@ -204,6 +208,27 @@ class ActiveRun implements RunHandle {
       // Cancelled while waiting: the next turn stops.
     }
     this.cooldown = null;
+  }
+
+  /**
+   * Nothing is ready, but tasks this run sent back are backing off: wait for the first one's time
+   * (or the run's end) and say so; false when none is (the run can end).
+   */
+  private async waitBackoff(): Promise<boolean> {
+    const now = this.parts.clock.now();
+    for (const [id, at] of this.backoff) if (at <= now) this.backoff.delete(id);
+    if (this.backoff.size === 0) return false;
+    const [id, at] = [...this.backoff].sort((a, b) => a[1] - b[1])[0] as [string, number];
+    this.cooldown = { task_id: null, attempt: null, phase: "backoff", since: new Date().toISOString() };
+    this.emit("backoff", `Nothing else is ready: waiting ${formatDuration(at - now)} for ${id}'s retry.`);
+    try {
+      await this.parts.clock.sleep(at - now, this.controller.signal);
+    } catch {
+      // Stopped while waiting: the next turn ends the run.
+    }
+    this.backoff.delete(id);
+    this.cooldown = null;
+    return true;
   }
 
   private abortStop(): Stop {
@@ -283,6 +308,8 @@ class ActiveRun implements RunHandle {
       released: (taskId) => {
         this.releasedTasks.push(taskId);
       },
+      retryDelayMs: (n) => retryDelay(n, this.parts.retryDelayMs, this.parts.retryDelayMaxMs),
+      backedOff: (taskId, delayMs) => this.backoff.set(taskId, this.parts.clock.now() + delayMs),
     });
   }
 
@@ -344,6 +371,9 @@ class ActiveRun implements RunHandle {
 
   private async finish(stop: Stop): Promise<Run> {
     this.stopTimers();
+    await this.parts.workspaces?.close?.().catch((error: unknown) => {
+      log.warn({ err: error, run: this.id }, "could not remove the run's worktrees");
+    });
     this.stop = stop;
     this.stats.stop_reason = stop.reason;
     this.stats.elapsed_seconds = this.elapsed();

@@ -119,6 +119,7 @@ export type ProgressKind =
   | "released"
   | "lost"
   | "cooldown"
+  | "backoff"
   | "stopped";
 
 /**
@@ -171,6 +172,9 @@ export interface RunParts {
   maxTasks: number;
   /** How many tasks the run works at once (1 … ); one breaker and budget for all of them. */
   parallel: number;
+  /** Back-off of a retried task: this many ms doubling per attempt, at most retryDelayMaxMs; 0: none. */
+  retryDelayMs: number;
+  retryDelayMaxMs: number;
   leaseMs: number;
   heartbeatMs: number;
   staleRunMs: number;
@@ -215,4 +219,6 @@ export interface Workspace {
 export interface WorkspaceProvider {
   readonly kind: string;
   prepare(task: Task, attempt: number): Promise<Workspace>;
+  /** The run ended: remove what it made (its worktrees). */
+  close?(): Promise<void>;
 }

@@ -31,6 +31,12 @@ export interface WorkerOptions {
   requireHeld?: boolean | undefined;
 }
 
+export interface RetryOptions extends WorkerOptions {
+  source?: FeedbackSource | undefined;
+  /** Back-off: the task is not claimed again for this many ms (its `not_before`); 0 or none: at once. */
+  delayMs?: number | undefined;
+}
+
 export interface ListQuery {
   status?: TaskStatus | undefined;
   /**
@@ -116,7 +122,7 @@ export interface TaskStore {
   /** All or nothing: one bad id fails the whole batch and completes none. */
   completeBatch(ids: string[], result: string): Promise<Task[]>;
   fail(id: string, reason: string, options?: WorkerOptions): Promise<Task>;
-  retry(id: string, feedback: string, options?: WorkerOptions & { source?: FeedbackSource }): Promise<Task>;
+  retry(id: string, feedback: string, options?: RetryOptions): Promise<Task>;
   /** Put an in-progress task back in line without spending its attempt (a cancelled run). */
   release(id: string, options?: WorkerOptions & { note?: string }): Promise<Task>;
   /**

@@ -536,6 +536,8 @@ export async function runHttpServer(options: HttpCommandOptions): Promise<void> 
       { url: running.url, store: store.location, auth: describeAuth(token, oauth) },
       "ralph-mcp HTTP server listening",
     );
+    // For the person who started it: where it listens, as a plain line (stdout is not protocol here).
+    process.stdout.write(`ralph-mcp: MCP over HTTP at ${running.url} (store: ${store.location})\n`);
     return running;
   });
 }

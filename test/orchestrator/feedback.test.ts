@@ -84,6 +84,7 @@ describe("retry with feedback", () => {
         updated_at: "",
         lease_expires_at: null,
         claimed_by: null,
+        not_before: null,
       },
       3,
     );

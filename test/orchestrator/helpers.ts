@@ -151,6 +151,7 @@ export function testOptions(over: Partial<OrchestratorOptions> = {}): Orchestrat
     ...DEFAULT_OPTIONS,
     heartbeatMs: 50,
     killGraceMs: 2000,
+    retryDelayMs: 0,
     ...over,
     breaker: { ...DEFAULT_OPTIONS.breaker, ...over.breaker },
   };

@@ -976,7 +976,7 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
         const all = (await store.list({ limit: 500 })).tasks;
         const unmet = (t: Task) =>
           t.depends_on.filter((d) => all.find((x) => x.id === d)?.status !== "completed");
-        const expected = all.filter((t) => isClaimable(t, unmet(t).length)).sort(claimOrder);
+        const expected = all.filter((t) => isClaimable(t, unmet(t).length, Date.now())).sort(claimOrder);
         expect((await store.peekNext())?.id).toBe(expected[0]?.id);
         const order: string[] = [];
         for (let t = await store.claimNext(lease); t; t = await store.claimNext(lease)) order.push(t.id);
@@ -986,6 +986,31 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
         await refuses(store.start(spent.id, lease), () =>
           T.startTask(all.find((t) => t.id === spent.id) as Task, { ...lease, now: 0 }),
         );
+      });
+
+      it("back-off: a task retried with a delay is not claimed nor peeked before its not_before; a claim clears it", async () => {
+        const a = await claimed("a");
+        const later = await store.retry(a.id, "try again", { workerId: "w", delayMs: 60_000 });
+        await holds(later, (after) =>
+          T.retryTask(a, "try again", { workerId: "w", delayMs: 60_000, now: at(after) }),
+        );
+        expect(Date.parse(later.not_before ?? "")).toBe(at(later) + 60_000);
+        expect(await store.peekNext()).toBeNull();
+        expect(await store.claimNext(lease)).toBeNull();
+
+        const b = await claimed("b");
+        const soon = await store.retry(b.id, "again", { workerId: "w", delayMs: 300 });
+        expect(await store.claimNext(lease)).toBeNull();
+        const due = Date.parse(soon.not_before ?? "");
+        await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(due + 20), {
+          timeout: 5_000,
+          interval: 10,
+        });
+        const taken = await store.claimNext(lease);
+        expect(taken).toMatchObject({ id: b.id, not_before: null, attempts: 2 });
+        expect(await store.get(a.id)).toMatchObject({ status: "pending", not_before: later.not_before });
+        // A retry without a delay (a person's retry_task) is eligible at once.
+        expect((await store.retry(b.id, "", { workerId: "w" })).not_before).toBeNull();
       });
 
       it("a claim that finds nothing eligible first recovers expired leases", async () => {

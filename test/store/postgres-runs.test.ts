@@ -44,13 +44,16 @@ if (await postgresAvailable()) {
       const { task } = await first.create({ description: "from version 1" });
       await first.close();
       // Back to what version 1 left behind.
-      await query(`DROP TABLE ${schema}.runs; DELETE FROM ${schema}.schema_migrations WHERE version = 2`);
+      await query(
+        `DROP TABLE ${schema}.runs; ALTER TABLE ${schema}.tasks DROP COLUMN not_before; DELETE FROM ${schema}.schema_migrations WHERE version >= 2`,
+      );
 
       const store = await openPostgresStore({ connectionString: url, schema });
       try {
         expect(await query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`)).toEqual([
           { version: 1 },
           { version: 2 },
+          { version: 3 },
         ]);
         expect(await store.get(task.id)).toEqual(task);
         const run = await store.runs.create({ max_tasks: 1, settings: {}, owner: "host:1" });

@@ -128,7 +128,7 @@ export function runOrchestratorTool(options: RunToolOptions): ToolRegistrar {
   return (server, ctx) => registerRunOrchestrator(server, ctx, options);
 }
 
-function registerRunOrchestrator(server: McpServer, _ctx: McpContext, { runs, era }: RunToolOptions): void {
+function registerRunOrchestrator(server: McpServer, ctx: McpContext, { runs, era }: RunToolOptions): void {
   /** Background runs that sample this connection's client: they end with it. */
   const sampling = new Set<string>();
   const previous = server.server.onclose;
@@ -207,6 +207,7 @@ function registerRunOrchestrator(server: McpServer, _ctx: McpContext, { runs, er
           signal: wait ? req.mcpReq.signal : undefined,
           onProgress: wait ? (event) => progress.send(event.message) : undefined,
           sampling: samplerFor(req, wait),
+          startedBy: ctx.workerId(req),
         });
         if (!wait) {
           const run = handle.snapshot();

@@ -3,25 +3,21 @@
  * delete one, reset one, import exported tasks. Each is one transaction that locks what it changes;
  * the rules are the domain's (transitions.ts, import.ts).
  */
-import { unknownDependency, ValidationError } from "../../domain/errors.js";
+import { dependencyCycle, unknownDependency } from "../../domain/errors.js";
 import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
 import type { ImportResult, ImportRow } from "../../domain/import.js";
 import type { Task } from "../../domain/task.js";
 import * as T from "../../domain/transitions.js";
 import { type TaskPatch, validateTaskPatch } from "../../domain/validate.js";
 import type { PgContext } from "./context.js";
-import { transition } from "./locking.js";
-import { notFound } from "./read.js";
-import { jsonArray, type LockedRow, type Row, rowToTask } from "./rows.js";
+import { transition, withLockedTask } from "./locking.js";
+import { jsonArray, type Row, rowToTask } from "./rows.js";
 
 export async function update(ctx: PgContext, id: string, input: TaskPatch): Promise<Task> {
   ctx.assertOpen();
   const patch = validateTaskPatch(input);
-  const seq = tryParseTaskId(id);
-  if (seq === null) throw await notFound(ctx, id);
-  const task = await ctx.db.transaction(async (tx) => {
-    const [row] = await tx.query<LockedRow>(ctx.sql.lockOne, [seq]);
-    if (!row) throw await notFound(ctx, id, tx);
+  return withLockedTask(ctx, id, "updated", async (row, tx) => {
+    const seq = Number(row.seq);
     const after = T.updateTask(rowToTask(row), patch, row.now_ms);
     await tx.query(ctx.sql.updateFields, [
       seq,
@@ -45,15 +41,7 @@ export async function update(ctx: PgContext, id: string, input: TaskPatch): Prom
       });
       const deps = seqs as number[];
       if (deps.length > 0 && (await tx.query(ctx.sql.reaches, [deps, seq])).length > 0) {
-        throw new ValidationError(
-          `depends_on would form a cycle: ${after.id} is itself a dependency of one of them.`,
-          {
-            kind: "invalid_value",
-            field: "depends_on",
-            item: null,
-            text: `would form a cycle: ${after.id} is itself a dependency of one of them.`,
-          },
-        );
+        throw dependencyCycle(after.id);
       }
       await tx.query(ctx.sql.deleteEdgesOf, [seq]);
       if (deps.length > 0) {
@@ -65,17 +53,11 @@ export async function update(ctx: PgContext, id: string, input: TaskPatch): Prom
     const [saved] = await tx.query<Row>(ctx.sql.getOne, [seq]);
     return rowToTask(saved as Row);
   });
-  ctx.feed.publish([{ kind: "updated", seqs: [seq] }]);
-  return task;
 }
 
 export async function remove(ctx: PgContext, id: string, force: boolean): Promise<Task> {
-  ctx.assertOpen();
-  const seq = tryParseTaskId(id);
-  if (seq === null) throw await notFound(ctx, id);
-  const task = await ctx.db.transaction(async (tx) => {
-    const [row] = await tx.query<LockedRow>(ctx.sql.lockOne, [seq]);
-    if (!row) throw await notFound(ctx, id, tx);
+  return withLockedTask(ctx, id, "deleted", async (row, tx) => {
+    const seq = Number(row.seq);
     const before = rowToTask(row);
     T.assertDeletable(before, force);
     if (row.has_dependents && row.status !== "completed") {
@@ -86,8 +68,6 @@ export async function remove(ctx: PgContext, id: string, force: boolean): Promis
     await tx.query(ctx.sql.deleteOne, [seq]);
     return before;
   });
-  ctx.feed.publish([{ kind: "deleted", seqs: [seq] }]);
-  return task;
 }
 
 export function reset(ctx: PgContext, id: string): Promise<Task> {

@@ -5,10 +5,10 @@
  * (sql/transition.ts explains the locks).
  */
 import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
-import type { FeedbackSource, Task } from "../../domain/task.js";
+import type { Task } from "../../domain/task.js";
 import * as T from "../../domain/transitions.js";
 import { validateIdBatch } from "../../domain/validate.js";
-import { type ClaimOptions, DEFAULT_LEASE_MS, type WorkerOptions } from "../types.js";
+import { type ClaimOptions, DEFAULT_LEASE_MS, type RetryOptions, type WorkerOptions } from "../types.js";
 import type { PgContext } from "./context.js";
 import type { Queryable } from "./db.js";
 import { notFound } from "./read.js";
@@ -23,18 +23,33 @@ export async function transition(
   id: string,
   apply: (task: Task, now: number, row: LockedRow, tx: Queryable) => Task | Promise<Task>,
 ): Promise<Task> {
-  ctx.assertOpen();
-  const seq = tryParseTaskId(id);
-  if (seq === null) throw await notFound(ctx, id);
-  const task = await ctx.db.transaction(async (tx) => {
-    const [row] = await tx.query<LockedRow>(ctx.sql.lockOne, [seq]);
-    if (!row) throw await notFound(ctx, id, tx);
+  return withLockedTask(ctx, id, "updated", async (row, tx) => {
     const after = await apply(rowToTask(row), row.now_ms, row, tx);
     const [saved] = await save(ctx, tx, [{ row, after }]);
     return saved as Task;
   });
-  ctx.feed.publish([{ kind: "updated", seqs: [seq] }]);
-  return task;
+}
+
+/**
+ * In one transaction: lock task `id` (a NotFoundError when there is none), run `work` on its row,
+ * and after the commit announce the change of `kind`.
+ */
+export async function withLockedTask<R>(
+  ctx: PgContext,
+  id: string,
+  kind: "updated" | "deleted",
+  work: (row: LockedRow, tx: Queryable) => Promise<R>,
+): Promise<R> {
+  ctx.assertOpen();
+  const seq = tryParseTaskId(id);
+  if (seq === null) throw await notFound(ctx, id);
+  const result = await ctx.db.transaction(async (tx) => {
+    const [row] = await tx.query<LockedRow>(ctx.sql.lockOne, [seq]);
+    if (!row) throw await notFound(ctx, id, tx);
+    return work(row, tx);
+  });
+  ctx.feed.publish([{ kind, seqs: [seq] }]);
+  return result;
 }
 
 /** Write transitioned tasks back and move their dependents' counters; rows are locked. */
@@ -52,6 +67,7 @@ async function save(ctx: PgContext, tx: Queryable, items: Array<{ row: Row; afte
     after.map((t) => t.updated_at),
     after.map((t) => t.lease_expires_at),
     after.map((t) => t.claimed_by),
+    after.map((t) => t.not_before),
   ]);
   const moved = items.filter(
     ({ row, after }) => row.has_dependents && (row.status === "completed") !== (after.status === "completed"),
@@ -95,12 +111,7 @@ export function fail(ctx: PgContext, id: string, reason: string, options: Worker
   return transition(ctx, id, (task, now) => T.failTask(task, reason, { now, ...options }));
 }
 
-export function retry(
-  ctx: PgContext,
-  id: string,
-  feedback: string,
-  options: WorkerOptions & { source?: FeedbackSource },
-): Promise<Task> {
+export function retry(ctx: PgContext, id: string, feedback: string, options: RetryOptions): Promise<Task> {
   return transition(ctx, id, (task, now) => T.retryTask(task, feedback, { now, ...options }));
 }
 

@@ -7,7 +7,7 @@
  * advisory lock for the schema before looking at the version, so one migrates while the others
  * wait, and then find nothing left to do.
  */
-import { RalphError } from "../../domain/errors.js";
+import { storeFailed } from "../../domain/errors.js";
 import type { Database } from "./db.js";
 
 export interface Migration {
@@ -115,6 +115,13 @@ ALTER SEQUENCE ${s}.run_seq OWNED BY ${s}.runs.seq;
 CREATE INDEX runs_running ON ${s}.runs (updated_at) WHERE status = 'running';
 `,
   },
+  {
+    version: 3,
+    name: "a task's back-off: not_before",
+    // Not eligible before this time (NULL: now). A claim filters it on the tasks_ready scan, as it
+    // filters spent attempts, so finding the head still costs one index walk.
+    sql: (s) => `ALTER TABLE ${s}.tasks ADD COLUMN not_before timestamptz;`,
+  },
 ];
 
 const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
@@ -139,8 +146,7 @@ export async function migrate(db: Database, schema: string, ident: string): Prom
     });
     const current = row?.v ?? 0;
     if (current > LATEST_VERSION) {
-      throw new RalphError(
-        "store_unavailable",
+      throw storeFailed(
         `The task schema "${schema}" in ${db.location} has version ${current}, newer than this ralph-mcp knows (${LATEST_VERSION}). Upgrade ralph-mcp.`,
       );
     }

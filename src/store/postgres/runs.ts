@@ -12,50 +12,33 @@ import {
   type Run,
   type RunCurrent,
   type RunStats,
-  type RunStatus,
   type RunUpdate,
   runListLimit,
-  type StopCode,
   tryParseRunId,
   updateRun,
 } from "../../domain/run.js";
+import { type RunColumns, toRun } from "../rows.js";
 import type { RunStore } from "../types.js";
 import type { Database, Queryable } from "./db.js";
 import type { Statements } from "./sql/index.js";
 
 /** A row of the runs table as `pg` returns it (bigint as string, timestamptz as ISO string, jsonb parsed). */
-interface RunRow {
+interface RunRow extends RunColumns {
   seq: string;
-  status: RunStatus;
-  stop_code: StopCode | null;
-  stop_reason: string | null;
-  max_tasks: number;
   settings: Record<string, unknown>;
-  worker_id: string;
   stats: RunStats;
   current: RunCurrent | null;
   cancel_requested: boolean;
-  started_at: string;
-  updated_at: string;
-  finished_at: string | null;
 }
 
 function rowToRun(row: RunRow): Run {
-  return {
+  return toRun(row, {
     id: formatRunId(Number(row.seq)),
-    status: row.status,
-    stop_code: row.stop_code,
-    stop_reason: row.stop_reason,
-    max_tasks: row.max_tasks,
     settings: row.settings,
-    worker_id: row.worker_id,
     stats: row.stats,
     current: row.current,
     cancel_requested: row.cancel_requested,
-    started_at: row.started_at,
-    updated_at: row.updated_at,
-    finished_at: row.finished_at,
-  };
+  });
 }
 
 export class PostgresRunStore implements RunStore {

@@ -3,7 +3,7 @@
  * import exported tasks. Each is one queued write; the rules are the domain's (transitions.ts,
  * import.ts), checked inside the write so a concurrent change cannot slip between check and write.
  */
-import { unknownDependency, ValidationError } from "../../domain/errors.js";
+import { dependencyCycle, unknownDependency } from "../../domain/errors.js";
 import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
 import type { ImportResult, ImportRow } from "../../domain/import.js";
 import type { Task } from "../../domain/task.js";
@@ -42,15 +42,7 @@ export function update(ctx: SqliteContext, id: string, input: TaskPatch): Promis
         seqs.push(seq);
       }
       if (seqs.length > 0 && stmt.reaches.get(JSON.stringify(seqs), row.seq)) {
-        throw new ValidationError(
-          `depends_on would form a cycle: ${after.id} is itself a dependency of one of them.`,
-          {
-            kind: "invalid_value",
-            field: "depends_on",
-            item: null,
-            text: `would form a cycle: ${after.id} is itself a dependency of one of them.`,
-          },
-        );
+        throw dependencyCycle(after.id);
       }
       stmt.deleteEdgesOf.run(row.seq);
       for (const seq of seqs) stmt.insertDep.run(row.seq, seq);

@@ -107,4 +107,13 @@ CREATE TABLE runs (
 CREATE INDEX runs_running ON runs (updated_at) WHERE status = 'running';
 `,
   },
+  {
+    version: 3,
+    name: "a task's back-off: not_before",
+    sql: `
+-- Not eligible before this time (ISO-8601 UTC; NULL: now). A claim filters it on the tasks_ready
+-- scan, as it filters spent attempts, so finding the head still costs one index walk.
+ALTER TABLE tasks ADD COLUMN not_before TEXT;
+`,
+  },
 ];

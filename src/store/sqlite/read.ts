@@ -73,7 +73,7 @@ export function listTasks(ctx: SqliteContext, query: ListQuery): TaskPage {
 }
 
 export function peekNext(ctx: SqliteContext): Task | null {
-  const row = ctx.read(() => ctx.stmt.next.get());
+  const row = ctx.read(() => ctx.stmt.next.get(new Date(ctx.clock.now()).toISOString()));
   return row ? rowToTask(row) : null;
 }
 

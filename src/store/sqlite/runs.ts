@@ -11,48 +11,31 @@ import {
   isFinalRunStatus,
   type NewRun,
   type Run,
-  type RunStatus,
   type RunUpdate,
   runListLimit,
-  type StopCode,
   tryParseRunId,
   updateRun,
 } from "../../domain/run.js";
+import { type RunColumns, toRun } from "../rows.js";
 import type { RunStore } from "../types.js";
 import type { SqliteDatabase } from "./driver.js";
 
-interface RunRow {
+interface RunRow extends RunColumns {
   seq: number;
-  status: RunStatus;
-  stop_code: StopCode | null;
-  stop_reason: string | null;
-  max_tasks: number;
   settings: string;
-  worker_id: string;
   stats: string;
   current: string | null;
   cancel_requested: number;
-  started_at: string;
-  updated_at: string;
-  finished_at: string | null;
 }
 
 function rowToRun(row: RunRow): Run {
-  return {
+  return toRun(row, {
     id: formatRunId(row.seq),
-    status: row.status,
-    stop_code: row.stop_code,
-    stop_reason: row.stop_reason,
-    max_tasks: row.max_tasks,
     settings: JSON.parse(row.settings),
-    worker_id: row.worker_id,
     stats: JSON.parse(row.stats),
     current: row.current === null ? null : JSON.parse(row.current),
     cancel_requested: row.cancel_requested !== 0,
-    started_at: row.started_at,
-    updated_at: row.updated_at,
-    finished_at: row.finished_at,
-  };
+  });
 }
 
 type Write = <R>(fn: () => R) => Promise<R>;

@@ -5,7 +5,7 @@
  * with the scope it needs, before it runs; in both eras, and the SDK client steps up on it.
  */
 import { UnauthorizedError } from "@modelcontextprotocol/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type ListedTool, ok } from "../../mcp/helpers.js";
 import { connectV1, connectV2, postHeaders, raw } from "../helpers.js";
 import { challenge, connectWithOAuth, type OAuthSetup, post, rpc, serveWithOAuth } from "./helpers.js";
@@ -165,7 +165,17 @@ describe("scopes", () => {
       expect((await ok(client, "add_task", { description: "still allowed" })).message).toMatch(
         /Created task/,
       );
+
+      // A run it starts records who asked for it.
+      vi.stubEnv("RALPH_EXECUTOR", "command");
+      vi.stubEnv("RALPH_EXECUTOR_COMMAND", "echo done");
+      vi.stubEnv("RALPH_VERIFIER", "none");
+      const run = await ok(client, "run_orchestrator", { max_tasks: 1 });
+      expect(run).toMatchObject({ status: "finished", completed: 1 });
+      const record = await setup.server.store.runs.get(run.run_id as string);
+      expect(record.settings.started_by).toBe("oauth:alice");
     } finally {
+      vi.unstubAllEnvs();
       await client.close();
     }
   });

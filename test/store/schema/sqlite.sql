@@ -1,4 +1,4 @@
--- user_version 2
+-- user_version 3
 
 -- index runs_running
 CREATE INDEX runs_running ON runs (updated_at) WHERE status = 'running';
@@ -79,7 +79,7 @@ CREATE TABLE tasks (
   updated_at       TEXT NOT NULL,
   lease_expires_at TEXT,
   claimed_by       TEXT
-);
+, not_before TEXT);
 
 -- trigger tasks_count_delete
 CREATE TRIGGER tasks_count_delete AFTER DELETE ON tasks BEGIN

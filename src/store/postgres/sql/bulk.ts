@@ -18,7 +18,7 @@ WITH reset AS (
   UPDATE ${s}.tasks t
   SET status = 'pending', attempts = 0, result = NULL, failure_reason = NULL, feedback = NULL,
       started_at = NULL, completed_at = NULL, updated_at = ${STATEMENT_NOW}, lease_expires_at = NULL,
-      claimed_by = NULL, unmet_deps = (SELECT count(*) FROM ${s}.task_deps d WHERE d.task_seq = t.seq)
+      claimed_by = NULL, not_before = NULL, unmet_deps = (SELECT count(*) FROM ${s}.task_deps d WHERE d.task_seq = t.seq)
   RETURNING 1
 )
 SELECT count(*)::int AS n FROM reset`,

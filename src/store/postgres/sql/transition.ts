@@ -47,7 +47,7 @@ ORDER BY t.seq`,
 /**
  * Write transitioned tasks back, all in one statement (rows already locked).
  * $1 seqs, $2 statuses, $3 attempts, $4 results, $5 failure reasons, $6 feedback (JSON, NULL when none),
- * $7 started_at, $8 completed_at, $9 updated_at, $10 lease_expires_at, $11 claimed_by.
+ * $7 started_at, $8 completed_at, $9 updated_at, $10 lease_expires_at, $11 claimed_by, $12 not_before.
  */
 export const save = (s: string): Statement => ({
   name: "ralph_save",
@@ -55,11 +55,12 @@ export const save = (s: string): Statement => ({
 UPDATE ${s}.tasks t
 SET status = u.status, attempts = u.attempts, result = u.result, failure_reason = u.failure_reason,
     feedback = u.feedback, started_at = u.started_at, completed_at = u.completed_at,
-    updated_at = u.updated_at, lease_expires_at = u.lease_expires_at, claimed_by = u.claimed_by
+    updated_at = u.updated_at, lease_expires_at = u.lease_expires_at, claimed_by = u.claimed_by,
+    not_before = u.not_before
 FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::text[], $6::jsonb[], $7::timestamptz[],
-            $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::text[])
+            $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::text[], $12::timestamptz[])
   AS u(seq, status, attempts, result, failure_reason, feedback, started_at, completed_at, updated_at,
-       lease_expires_at, claimed_by)
+       lease_expires_at, claimed_by, not_before)
 WHERE t.seq = u.seq
 RETURNING t.*`,
 });
