@@ -6,6 +6,7 @@
 import type { Run } from "../domain/run.js";
 import { TASK_STATUSES, type Task, type TaskStatus } from "../domain/task.js";
 import { cut } from "../mcp/views.js";
+import { DEFAULT_OPTIONS } from "../orchestrator/options.js";
 import type { TaskStore } from "../store/types.js";
 import type { Board, Column, TaskCard, TaskDetailView, TaskPageView } from "./types.js";
 
@@ -33,6 +34,7 @@ export function toCard(task: Task, blockedBy: string[] = []): TaskCard {
     failure_reason: cut(task.failure_reason, CARD_TEXT),
     result: cut(task.result, CARD_TEXT),
     updated_at: task.updated_at,
+    not_before: task.not_before,
   };
 }
 
@@ -75,12 +77,24 @@ export async function taskPage(
   cursor: string | undefined,
   limit = CARDS_PER_COLUMN,
 ): Promise<TaskPageView> {
-  const page = await store.list({ status, cursor, limit });
+  // Pending in claim order (ready ones by priority and age, then the blocked): what runs next comes first.
+  const page = await store.list({ status, cursor, limit, order: status === "pending" ? "queue" : "id" });
   return { cards: await cardsFor(store, page.tasks), total: page.total, nextCursor: page.nextCursor };
 }
 
-export async function recentRuns(store: TaskStore, limit = RUNS_SHOWN): Promise<Run[]> {
-  return store.runs.list({ limit });
+/**
+ * The newest runs. A run still "running" whose heartbeat stopped longer than staleRunMs ago
+ * belongs to a process that was killed: it is shown as abandoned (the run registry marks it so
+ * when anyone follows it), not as working forever.
+ */
+export async function recentRuns(store: TaskStore, limit = RUNS_SHOWN, now = Date.now()): Promise<Run[]> {
+  const runs = await store.runs.list({ limit });
+  return runs.map((run) => {
+    if (run.status !== "running" || now - Date.parse(run.updated_at) <= DEFAULT_OPTIONS.staleRunMs)
+      return run;
+    const reason = `The process running it stopped updating it at ${run.updated_at} (killed or lost).`;
+    return { ...run, status: "abandoned", stop_code: "abandoned", stop_reason: reason, current: null };
+  });
 }
 
 export async function boardSnapshot(store: TaskStore, cardsPerColumn = CARDS_PER_COLUMN): Promise<Board> {

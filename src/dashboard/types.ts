@@ -23,6 +23,8 @@ export interface TaskCard {
   failure_reason: string | null;
   result: string | null;
   updated_at: string;
+  /** A retried task is not claimed again before this time (the loop's back-off). */
+  not_before: string | null;
 }
 
 export interface Column {

@@ -5,6 +5,8 @@
  */
 import { spawn } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
+import { recentRuns } from "../../src/dashboard/snapshot.js";
+import { openSqliteDatabase } from "../../src/store/sqlite/driver.js";
 import { openSqliteStore } from "../../src/store/sqlite/store.js";
 import { serveInProcess } from "../http/helpers.js";
 import { CLI, serverEnv, tempDb } from "../mcp/helpers.js";
@@ -71,6 +73,27 @@ describe("ralph-mcp dashboard", () => {
     expect(empty.status).toBe(400);
     expect(((await empty.json()) as { message: string }).message).toMatch(/"description" is required/);
     expect((await store.get("task-002")).description).toBe("From the API");
+  });
+});
+
+describe("runs on the board", () => {
+  it("shows a running run whose process stopped its heartbeat long ago as abandoned", async () => {
+    const tmp = tempDb();
+    cleanups.push(() => tmp.cleanup());
+    const store = openSqliteStore({ path: tmp.db });
+    cleanups.push(() => store.close());
+    const live = await store.runs.create({ max_tasks: 1, settings: {}, owner: "here:1" });
+    const dead = await store.runs.create({ max_tasks: 1, settings: {}, owner: "gone:2" });
+    const db = openSqliteDatabase(tmp.db);
+    const seq = Number(dead.id.slice("run-".length));
+    db.prepare("UPDATE runs SET updated_at = ? WHERE seq = ?").run(
+      new Date(Date.now() - 3_600_000).toISOString(),
+      seq,
+    );
+    db.close();
+    const runs = await recentRuns(store);
+    expect(runs.find((r) => r.id === live.id)?.status).toBe("running");
+    expect(runs.find((r) => r.id === dead.id)).toMatchObject({ status: "abandoned", stop_code: "abandoned" });
   });
 });
 

@@ -117,21 +117,27 @@ describe("the web board", () => {
     }
   });
 
-  it("a run started by `ralph-mcp run` elsewhere shows its task and phase, then its stop reason", async () => {
-    const task = (await store.create({ description: "Work for the agent" })).task;
+  it("a run started by `ralph-mcp run --parallel 2` elsewhere shows its tasks and phase, then its stop reason", async () => {
+    const first = (await store.create({ description: "Work for the agent" })).task;
+    const second = (await store.create({ description: "More work for the agent" })).task;
     await openBoard();
-    const run = startRun(tmp.db, ["--max-tasks", "1"], { RALPH_EXECUTOR_COMMAND: `node ${GATE} ${tmp.dir}` });
+    const run = startRun(tmp.db, ["--max-tasks", "2", "--parallel", "2"], {
+      RALPH_EXECUTOR_COMMAND: `node ${GATE} ${tmp.dir}`,
+    });
     try {
       await page.waitForSelector(".run-active .phase-executing", { timeout: 15_000 });
-      expect(await page.textContent(".run-active .worker-task")).toBe(task.id);
-      expect(await page.textContent(`${column("in_progress")} ${card(task.id)}`)).toContain(
+      await page.waitForFunction('document.querySelectorAll(".run-active .worker-task").length === 2', null, {
+        timeout: 15_000,
+      });
+      const held = await page.locator(".run-active .worker-task").allTextContents();
+      expect(held.sort()).toEqual([first.id, second.id]);
+      expect(await page.textContent(`${column("in_progress")} ${card(first.id)}`)).toContain(
         "Work for the agent",
       );
       await screenshot(page, "board-with-active-run");
       writeFileSync(join(tmp.dir, "go"), "");
       await page.waitForSelector("table.finished [data-run] .badge-finished", { timeout: 15_000 });
-      expect(await page.textContent("table.finished [data-run]")).toMatch(/max_tasks|Processed|max/i);
-      await page.waitForSelector(`${column("completed")} ${card(task.id)}`);
+      await page.waitForSelector(`${column("completed")} ${card(second.id)}`);
     } finally {
       writeFileSync(join(tmp.dir, "go"), "");
       expect(await run.exited).toBe(0);

@@ -99,6 +99,7 @@ export async function appSource(): Promise<BoardSource> {
           failure_reason: t.failure_reason ?? null,
           result: t.result ?? null,
           updated_at: "",
+          not_before: null,
         }),
       );
       return { cards, total: page.total ?? cards.length, nextCursor: page.nextCursor ?? null };

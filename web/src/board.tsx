@@ -176,8 +176,13 @@ export function BoardView({ source }: { source: BoardSource }) {
         <Stat label="done" value={percent(stats.completion_rate)} />
         <Stat label="avg attempts" value={stats.average_attempts} />
       </section>
-      <div class={`upper${board.runs.length === 0 ? " single" : ""}`}>
-        <Runs runs={board.runs} now={now} onCancel={cancelRun} />
+      <div class={`upper${board.runs.every((r) => r.status === "running") ? " single" : ""}`}>
+        <Runs
+          runs={board.runs}
+          held={allCards.filter((c) => c.status === "in_progress")}
+          now={now}
+          onCancel={cancelRun}
+        />
         <Charts runs={board.runs} />
       </div>
       <section class="columns">

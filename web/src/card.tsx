@@ -26,6 +26,11 @@ export function Card({ card, onOpen, onRetry, onFail }: CardProps) {
         </span>
         <span class="card-desc">{card.description}</span>
         {blocked && <span class="card-note">waits for {card.blocked_by.join(", ")}</span>}
+        {card.status === "pending" && card.not_before && Date.parse(card.not_before) > Date.now() && (
+          <span class="card-note">
+            back-off: eligible again {until(card.not_before).replace(" left", "")} from now
+          </span>
+        )}
         {card.status === "in_progress" && card.claimed_by && (
           <span class="card-note">
             {card.claimed_by} · lease {until(card.lease_expires_at)}

@@ -52,7 +52,8 @@ function Bars({
 }
 
 export function Charts({ runs }: { runs: Run[] }) {
-  const ordered = [...runs].reverse();
+  // Finished runs only: a working run's figures are still moving (the runs panel shows them).
+  const ordered = runs.filter((r) => r.status !== "running").reverse();
   if (ordered.length === 0) return null;
   return (
     <section class="panel charts">

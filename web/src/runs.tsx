@@ -2,11 +2,14 @@
  * Orchestrator runs: the working ones live (workers, tasks, phase, elapsed, executions, tokens,
  * cost against budget, breaker state and why), the finished ones with their stop reasons.
  */
+import type { TaskCard } from "../../src/dashboard/types.js";
 import type { Run } from "../../src/domain/run.js";
 import { ago, duration, usd } from "./format.js";
 
 interface RunsProps {
   runs: Run[];
+  /** Tasks in progress on the board: a parallel run's workers all hold theirs under its worker id. */
+  held: TaskCard[];
   now: number;
   onCancel: (id: string) => void;
 }
@@ -16,9 +19,13 @@ function budgetOf(run: Run): number | null {
   return typeof limits?.maxCostUsd === "number" ? limits.maxCostUsd : null;
 }
 
-/** Each worker of a run: the run record's `workers` when it has them (parallel runs), else its one current. */
+/**
+ * Each worker of a run: the run record's `workers` when it has them; else its `current` (the
+ * first busy worker, with its phase) and the other tasks it holds on the board (parallel runs).
+ */
 function workersOf(
   run: Run,
+  held: TaskCard[],
 ): Array<{ id: string; task_id: string | null; phase: string; since: string; attempt: number | null }> {
   const many = (run as Run & { workers?: unknown }).workers;
   if (Array.isArray(many)) {
@@ -33,8 +40,17 @@ function workersOf(
       };
     });
   }
-  if (!run.current) return [];
-  return [{ id: run.worker_id, ...run.current }];
+  const first = run.current ? [{ id: run.worker_id, ...run.current }] : [];
+  const others = held
+    .filter((c) => c.claimed_by === run.worker_id && c.id !== run.current?.task_id)
+    .map((c) => ({
+      id: run.worker_id,
+      task_id: c.id,
+      phase: "working",
+      since: c.updated_at,
+      attempt: c.attempts,
+    }));
+  return [...first, ...others];
 }
 
 function breaker(run: Run): { state: string; why: string } {
@@ -55,7 +71,18 @@ function outputTail(run: Run): string | null {
   return null;
 }
 
-function ActiveRun({ run, now, onCancel }: { run: Run; now: number; onCancel: (id: string) => void }) {
+function ActiveRun({
+  run,
+  held,
+  now,
+  onCancel,
+}: {
+  run: Run;
+  held: TaskCard[];
+  now: number;
+  onCancel: (id: string) => void;
+}) {
+  const workers = workersOf(run, held);
   const budget = budgetOf(run);
   const spent = run.stats.cost_usd;
   const share = budget ? Math.min(1, spent / budget) : 0;
@@ -70,6 +97,7 @@ function ActiveRun({ run, now, onCancel }: { run: Run; now: number; onCancel: (i
         {run.cancel_requested && <span class="badge badge-warn">stop requested</span>}
         <span class="run-settings">
           {String(run.settings.executor ?? "?")} → {String(run.settings.verifier ?? "?")}
+          {Number(run.settings.parallel) > 1 ? ` · ${Number(run.settings.parallel)} workers` : ""}
         </span>
         <button
           type="button"
@@ -81,8 +109,8 @@ function ActiveRun({ run, now, onCancel }: { run: Run; now: number; onCancel: (i
         </button>
       </header>
       <ul class="workers">
-        {workersOf(run).map((w) => (
-          <li class="worker" key={w.id}>
+        {workers.map((w) => (
+          <li class="worker" key={`${w.id}-${w.task_id}`}>
             <span class={`phase phase-${w.phase}`}>{w.phase}</span>
             <span class="worker-task">{w.task_id ?? "—"}</span>
             {w.attempt !== null && <span class="muted">attempt {w.attempt}</span>}
@@ -90,7 +118,7 @@ function ActiveRun({ run, now, onCancel }: { run: Run; now: number; onCancel: (i
             <span class="muted worker-id">{w.id}</span>
           </li>
         ))}
-        {workersOf(run).length === 0 && <li class="worker muted">between tasks</li>}
+        {workers.length === 0 && <li class="worker muted">between tasks</li>}
       </ul>
       <dl class="run-stats">
         <div>
@@ -134,7 +162,7 @@ function ActiveRun({ run, now, onCancel }: { run: Run; now: number; onCancel: (i
   );
 }
 
-export function Runs({ runs, now, onCancel }: RunsProps) {
+export function Runs({ runs, held, now, onCancel }: RunsProps) {
   const active = runs.filter((r) => r.status === "running");
   const finished = runs.filter((r) => r.status !== "running");
   if (runs.length === 0) {
@@ -153,7 +181,7 @@ export function Runs({ runs, now, onCancel }: RunsProps) {
         Runs <span class="count">{active.length} working</span>
       </h2>
       {active.map((run) => (
-        <ActiveRun run={run} now={now} onCancel={onCancel} key={run.id} />
+        <ActiveRun run={run} held={held} now={now} onCancel={onCancel} key={run.id} />
       ))}
       {finished.length > 0 && (
         <table class="finished">

@@ -6,17 +6,41 @@
  * and INDEXED BY fails loudly if an index ever goes missing.
  */
 
+import { CLAIM_WRITES, COMPLETE_WRITES } from "../../domain/claim.js";
 import type { TaskStatus } from "../../domain/task.js";
+import { ALLOWED_FROM } from "../../domain/transitions.js";
+import { setClause, statusList } from "../set-clause.js";
 import type { ChangeEvent } from "../types.js";
 import type { SqliteDatabase, SqliteStatement } from "./driver.js";
 import type { Row } from "./rows.js";
 
 type Statement<P extends unknown[] = unknown[], R = unknown> = SqliteStatement<P, R>;
 
+export interface ClaimParams {
+  now: string;
+  lease_end: string;
+  worker: string;
+}
+
+export interface CompleteParams {
+  seq: number;
+  now: string;
+  result: string;
+  worker: string | null;
+  /** 1 or 0. */
+  require_held: number;
+}
+
+/** The domain's eligibility and order (src/domain/claim.ts) on `tasks_ready`; `now` is a parameter. */
+const ELIGIBLE = (now: string) =>
+  `status = 'pending' AND unmet_deps = 0 AND attempts < max_attempts AND (not_before IS NULL OR not_before <= ${now}) ORDER BY priority, seq`;
+
 export interface Statements {
   getBySeq: Statement<[number], Row>;
   getByKey: Statement<[string], Row>;
   next: Statement<[string], Row>;
+  claim: Statement<[ClaimParams], Row>;
+  completeOne: Statement<[CompleteParams], Row>;
   expired: Statement<[string], Row>;
   insert: Statement;
   insertDep: Statement;
@@ -67,9 +91,22 @@ export function prepareStatements(db: SqliteDatabase): Statements {
   return {
     getBySeq: db.prepare<[number], Row>("SELECT * FROM tasks WHERE seq = ?"),
     getByKey: db.prepare<[string], Row>("SELECT * FROM tasks WHERE idempotency_key = ?"),
-    // The domain's eligibility and order (src/domain/claim.ts).
-    next: db.prepare<[], Row>(
-      "SELECT * FROM tasks INDEXED BY tasks_ready WHERE status = 'pending' AND unmet_deps = 0 AND attempts < max_attempts AND (not_before IS NULL OR not_before <= ?) ORDER BY priority, seq LIMIT 1",
+    next: db.prepare<[string], Row>(
+      `SELECT * FROM tasks INDEXED BY tasks_ready WHERE ${ELIGIBLE("?")} LIMIT 1`,
+    ),
+    // The hot path in one statement each, writing what the domain's tables say (src/domain/claim.ts).
+    claim: db.prepare<[ClaimParams], Row>(
+      `UPDATE tasks SET ${setClause(CLAIM_WRITES, { now: "@now", lease_end: "@lease_end", worker: "@worker", attempts: "attempts" })}
+       WHERE seq = (SELECT seq FROM tasks INDEXED BY tasks_ready WHERE ${ELIGIBLE("@now")} LIMIT 1)
+       RETURNING *`,
+    ),
+    // A plain completion; no row when the domain may say otherwise (transition.ts then asks it).
+    completeOne: db.prepare<[CompleteParams], Row>(
+      `UPDATE tasks SET ${setClause(COMPLETE_WRITES, { now: "@now", result: "@result" })}
+       WHERE seq = @seq AND status IN (${statusList(ALLOWED_FROM.complete)})
+         AND (@worker IS NULL OR (status = 'in_progress' AND claimed_by = @worker)
+              OR (@require_held = 0 AND status <> 'in_progress'))
+       RETURNING *`,
     ),
     expired: db.prepare<[string], Row>(
       // In-progress tasks are few (one per worker): scanning them beats keeping a lease index

@@ -6,7 +6,7 @@
  */
 
 import { LEASE_RECOVERY_MS } from "../../domain/claim.js";
-import { formatTaskId } from "../../domain/ids.js";
+import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
 import type { Task } from "../../domain/task.js";
 import * as T from "../../domain/transitions.js";
 import { validateIdBatch } from "../../domain/validate.js";
@@ -76,12 +76,19 @@ export function claimNext(
       state.lastExpiryCheck = now;
       expireDue(ctx, now, changes);
     }
-    let row = ctx.stmt.next.get(new Date(now).toISOString());
+    // One statement: the head of the queue, started as CLAIM_WRITES says (statements.ts).
+    const params = {
+      now: new Date(now).toISOString(),
+      lease_end: new Date(now + leaseMs).toISOString(),
+      worker: options.workerId,
+    };
+    let row = ctx.stmt.claim.get(params);
     if (!row && !due && expireDue(ctx, now, changes).some((t) => t.status === "pending")) {
-      row = ctx.stmt.next.get(new Date(now).toISOString());
+      row = ctx.stmt.claim.get(params);
     }
     if (!row) return null;
-    return save(ctx, row, T.startTask(rowToTask(row), { workerId: options.workerId, leaseMs, now }), changes);
+    changes.push({ kind: "updated", seqs: [row.seq] });
+    return rowToTask(row);
   });
 }
 
@@ -110,7 +117,28 @@ export function complete(
   result: string,
   options: WorkerOptions,
 ): Promise<Task> {
-  return transition(ctx, id, (task) => T.completeTask(task, result, { now: ctx.clock.now(), ...options }));
+  return ctx.write((changes) => {
+    const now = ctx.clock.now();
+    const seq = tryParseTaskId(id);
+    // The common case in one statement (statements.ts completeOne); otherwise the domain decides.
+    const done =
+      seq === null
+        ? undefined
+        : ctx.stmt.completeOne.get({
+            seq,
+            now: new Date(now).toISOString(),
+            result,
+            worker: options.workerId ?? null,
+            require_held: options.requireHeld ? 1 : 0,
+          });
+    if (done) {
+      ctx.stmt.adjustDependents.run(-1, done.seq);
+      changes.push({ kind: "updated", seqs: [done.seq] });
+      return rowToTask(done);
+    }
+    const row = mustGet(ctx, id);
+    return save(ctx, row, T.completeTask(rowToTask(row), result, { now, ...options }), changes);
+  });
 }
 
 export function completeBatch(ctx: SqliteContext, ids: string[], result: string): Promise<Task[]> {

@@ -18,9 +18,9 @@
  * $1 worker id, $2 lease in milliseconds.
  */
 import { CLAIM_WRITES } from "../../../domain/claim.js";
+import { setClause } from "../../set-clause.js";
 import type { Statement } from "../db.js";
 import { STATEMENT_NOW } from "./time.js";
-import { setClause } from "./writes.js";
 
 /** The domain's eligibility and order (src/domain/claim.ts), as a WHERE and ORDER BY on `tasks_ready`. */
 const ELIGIBLE = `status = 'pending' AND unmet_deps = 0 AND attempts < max_attempts

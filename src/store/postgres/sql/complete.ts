@@ -18,9 +18,9 @@
  * $1 seq, $2 result, $3 statuses complete is allowed from, $4 worker id or null, $5 requireHeld.
  */
 import { COMPLETE_WRITES } from "../../../domain/claim.js";
+import { setClause } from "../../set-clause.js";
 import type { Statement } from "../db.js";
 import { STATEMENT_NOW } from "./time.js";
-import { setClause } from "./writes.js";
 
 export const complete = (s: string): Statement => ({
   name: "ralph_complete",

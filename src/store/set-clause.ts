@@ -1,10 +1,10 @@
 /**
  * SET clauses built from the domain's write tables (src/domain/claim.ts), so the single-statement
- * claim and completion write exactly what `startTask` and `completeTask` do.
+ * claim and completion write exactly what `startTask` and `completeTask` do (both stores' SQL).
  */
 
-import type { WriteSource, Writes } from "../../../domain/claim.js";
-import { TASK_STATUSES } from "../../../domain/task.js";
+import type { WriteSource, Writes } from "../domain/claim.js";
+import { TASK_STATUSES } from "../domain/task.js";
 
 /** The SQL expression for each kind of source, in the statement at hand. */
 interface WriteExpressions {
@@ -20,6 +20,14 @@ export function setClause(writes: Writes, expr: WriteExpressions): string {
   return Object.entries(writes)
     .map(([field, source]) => `${field} = ${expression(source as WriteSource, expr)}`)
     .join(", ");
+}
+
+/** Statuses from the domain's own list as an SQL list: `'pending', 'in_progress'`. */
+export function statusList(statuses: readonly string[]): string {
+  for (const status of statuses) {
+    if (!(TASK_STATUSES as readonly string[]).includes(status)) throw new Error(`not a status: ${status}`);
+  }
+  return statuses.map((s) => `'${s}'`).join(", ");
 }
 
 function expression(source: WriteSource, expr: WriteExpressions): string {
