@@ -58,9 +58,16 @@ export class DashboardAuth {
     return id;
   }
 
-  signOut(req: IncomingMessage): void {
-    const session = cookie(req.headers.cookie, SESSION_COOKIE);
+  /** The request's session id (live or not), if it carries one. */
+  sessionOf(req: IncomingMessage): string | undefined {
+    return cookie(req.headers.cookie, SESSION_COOKIE);
+  }
+
+  /** End the request's session; returns its id, so its open streams can be ended too. */
+  signOut(req: IncomingMessage): string | undefined {
+    const session = this.sessionOf(req);
     if (session !== undefined) this.sessions.delete(session);
+    return session;
   }
 
   /** The Set-Cookie value for a session (`null` clears it). Secure when the page came over HTTPS. */

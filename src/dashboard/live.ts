@@ -29,6 +29,8 @@ export interface BoardFeedOptions {
 
 export class BoardFeed {
   private readonly pages = new Set<ServerResponse>();
+  /** The session each stream was opened under (token-protected boards), to end them at sign-out. */
+  private readonly sessions = new Map<ServerResponse, string>();
   private latest: { board: Board; frame: string } | null = null;
   private building: Promise<void> | null = null;
   private dirty = false;
@@ -54,15 +56,17 @@ export class BoardFeed {
   }
 
   /** Stream the board to `res` (already answered 200 text/event-stream) until it closes. */
-  attach(res: ServerResponse): void {
+  attach(res: ServerResponse, session?: string): void {
     if (this.closed) {
       res.end();
       return;
     }
     this.pages.add(res);
+    if (session !== undefined) this.sessions.set(res, session);
     res.write("retry: 2000\n\n");
     res.once("close", () => {
       this.pages.delete(res);
+      this.sessions.delete(res);
       if (this.pages.size === 0) this.idle();
     });
     if (!this.stopHub) this.wake();
@@ -134,6 +138,11 @@ export class BoardFeed {
     } catch (error) {
       log.debug({ err: error }, "dashboard: could not read the runs");
     }
+  }
+
+  /** End the streams opened under `session` (it was signed out). */
+  endSession(session: string): void {
+    for (const [res, s] of this.sessions) if (s === session) res.end();
   }
 
   private send(frame: string): void {

@@ -114,7 +114,8 @@ export class Dashboard {
     if (path === "/login" && method === "POST") return this.signIn(req, res);
     if (path === "/login") return html(res, 200, signInPage());
     if (path === "/logout" && method === "POST") {
-      this.auth.signOut(req);
+      const session = this.auth.signOut(req);
+      if (session !== undefined) this.feed.endSession(session);
       res.writeHead(303, { location: "/", "set-cookie": DashboardAuth.cookie(null, secure(req)) });
       res.end();
       return;
@@ -132,7 +133,7 @@ export class Dashboard {
     if (method === "GET") {
       if (path === "/") return html(res, 200, boardPage());
       if (path === "/api/board") return json(res, 200, await this.feed.current());
-      if (path === "/api/events") return this.events(res);
+      if (path === "/api/events") return this.events(res, this.auth.sessionOf(req));
       if (path === "/api/tasks") {
         const status = url.searchParams.get("status") ?? "";
         if (!isTaskStatus(status)) {
@@ -193,7 +194,7 @@ export class Dashboard {
     res.end(asset.body);
   }
 
-  private events(res: ServerResponse): void {
+  private events(res: ServerResponse, session: string | undefined): void {
     res.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-store",
@@ -201,7 +202,7 @@ export class Dashboard {
       "x-accel-buffering": "no",
     });
     res.flushHeaders();
-    this.feed.attach(res);
+    this.feed.attach(res, session);
   }
 
   private async signIn(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -45,7 +45,7 @@ const priceSchema = z.strictObject({
   output: z.number({ error: "output must be USD per million output tokens" }).min(0),
 });
 
-const breakerSchema = z
+export const breakerSchema = z
   .strictObject({
     maxIterations: positive("maxIterations"),
     maxConsecutiveFailures: positive("maxConsecutiveFailures"),
@@ -147,7 +147,7 @@ export function readConfigFile(path: string): ConfigFile {
   return parsed.data;
 }
 
-const ENV_SETTINGS = {
+export const ENV_SETTINGS = {
   RALPH_EXECUTOR: "executor",
   RALPH_EXECUTOR_COMMAND: "executorCommand",
   RALPH_VERIFIER: "verifier",

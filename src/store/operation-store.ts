@@ -3,10 +3,11 @@
  * of the store's context: sqlite/ and postgres/ create.ts, read.ts, transition.ts or hot-path.ts and
  * locking.ts, edit.ts, admin.ts) plus its connection, change feed and lifecycle; this class turns
  * the operations into the contract's methods, with the contract's defaults, so the two stores
- * cannot differ in them.
+ * cannot differ in them (nor in the texts they refuse to store: domain/text.ts).
  */
 import type { ImportResult, ImportRow } from "../domain/import.js";
 import type { NewTask, Task, TaskStats } from "../domain/task.js";
+import { assertStorable } from "../domain/text.js";
 import type { TaskPatch } from "../domain/validate.js";
 import type {
   ClaimOptions,
@@ -91,18 +92,22 @@ export abstract class OperationStore<C> {
   }
 
   async complete(id: string, result: string, options: WorkerOptions = {}): Promise<Task> {
+    assertStorable("result", result);
     return this.ops.complete(this.ctx, id, result, options);
   }
 
   async completeBatch(ids: string[], result: string): Promise<Task[]> {
+    assertStorable("result", result);
     return this.ops.completeBatch(this.ctx, ids, result);
   }
 
   async fail(id: string, reason: string, options: WorkerOptions = {}): Promise<Task> {
+    assertStorable("reason", reason);
     return this.ops.fail(this.ctx, id, reason, options);
   }
 
   async retry(id: string, feedback: string, options: RetryOptions = {}): Promise<Task> {
+    assertStorable("feedback", feedback);
     return this.ops.retry(this.ctx, id, feedback, options);
   }
 

@@ -102,9 +102,10 @@ describe("the board with a token", () => {
     expect((await store.get("task-001")).status).toBe("pending");
     await store.close();
 
-    // Sign-out ends the session.
+    // Sign-out ends the session and its live stream: the open page goes back to the sign-in form.
     await page.evaluate(() => fetch("/logout", { method: "POST" }).then((r) => r.status));
     expect((await raw(url, { method: "GET", headers: { cookie } })).status).toBe(401);
+    await page.waitForSelector('form[action="/login"]', { timeout: 10_000 });
 
     await page.close();
     expect(server.stderr()).toContain("dashboard action");

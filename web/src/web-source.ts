@@ -31,16 +31,40 @@ function post(path: string, body: unknown): Promise<ActionResult> {
   }).then((r) => asJson<ActionResult>(r));
 }
 
-/** One page's own event stream. */
+/**
+ * One page's own event stream. The browser reconnects by itself when the connection drops; a
+ * refused stream (the session ended, the server restarted without it) is closed for good, so then
+ * the page looks again after a pause: back to the sign-in form on 401, else a new stream.
+ */
 function ownStream(onBoard: (board: Board) => void, onLink: (state: LinkState) => void): () => void {
-  const events = new EventSource("/api/events");
-  events.addEventListener("open", () => onLink("live"));
-  events.addEventListener("error", () => onLink("retrying"));
-  events.addEventListener("board", (event) => {
-    onLink("live");
-    onBoard(JSON.parse((event as MessageEvent<string>).data) as Board);
-  });
-  return () => events.close();
+  let events: EventSource | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let stopped = false;
+  const open = () => {
+    const stream = new EventSource("/api/events");
+    events = stream;
+    stream.addEventListener("open", () => onLink("live"));
+    stream.addEventListener("board", (event) => {
+      onLink("live");
+      onBoard(JSON.parse((event as MessageEvent<string>).data) as Board);
+    });
+    stream.addEventListener("error", () => {
+      onLink("retrying");
+      if (stream.readyState !== EventSource.CLOSED || stopped) return;
+      timer = setTimeout(() => {
+        void fetch("/api/board", { credentials: "same-origin" }).then(
+          (r) => (r.status === 401 ? window.location.assign("/") : stopped || open()),
+          () => stopped || open(),
+        );
+      }, 2000);
+    });
+  };
+  open();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    events?.close();
+  };
 }
 
 type Shared = { type: "board"; board: Board } | { type: "link"; state: LinkState } | { type: "hello" };

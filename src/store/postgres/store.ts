@@ -15,7 +15,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
-import { RalphError, StoreUnavailableError } from "../../domain/errors.js";
+import { StoreUnavailableError, storeFailed } from "../../domain/errors.js";
 import { OperationStore, type TaskOperations } from "../operation-store.js";
 import type { ChangeListener, RunStore, TaskStore } from "../types.js";
 import * as admin from "./admin.js";
@@ -94,14 +94,14 @@ export class PostgresTaskStore extends OperationStore<PgContext> implements Task
       await this.ctx.feed.start();
     } catch (error) {
       throw new StoreUnavailableError(
-        `The PostgreSQL task store (${this.location}) could not open its change-feed connection; try again in a moment.`,
+        `The PostgreSQL task store (${this.location}) could not open its change-feed connection.`,
         error,
       );
     }
   }
 
   private assertOpen(): void {
-    if (this.closing) throw new RalphError("store_unavailable", "The task store is closed.");
+    if (this.closing) throw storeFailed("The task store is closed.");
   }
 
   onChange(listener: ChangeListener): () => void {
