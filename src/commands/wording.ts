@@ -2,7 +2,7 @@
  * The terminal's words for the domain's problems: what a person should type next, by command
  * name. The MCP layer has its own (src/mcp/wording.ts); no message here names an MCP tool.
  */
-import { type Problem, type RalphError, shownId } from "../domain/errors.js";
+import { type Problem, type RalphError, shownId, storeFailure } from "../domain/errors.js";
 import { VERB } from "../domain/transitions.js";
 import { EXIT } from "./exit.js";
 
@@ -38,12 +38,24 @@ export interface WordingContext {
 export function cliMessage(error: RalphError, context: WordingContext = {}): string {
   const worded = error.problem ? wordProblem(error.problem, context) : undefined;
   const message = worded ?? error.message;
-  if (error.retryable) return `${message} Nothing was changed; run the same command again in a moment.`;
-  return message;
+  switch (storeFailure(error)) {
+    case "rolled_back":
+      return `${message} Nothing was changed; run the same command again in a moment.`;
+    case "outcome_unknown":
+      return `${message} It may or may not have been made: look (ralph-mcp show, ralph-mcp list) before running it again; an add with the same --key is safe to repeat.`;
+    case "permanent":
+      return `${message} Running the same command again will not help.`;
+    default:
+      return error.retryable
+        ? `${message} Nothing was changed; run the same command again in a moment.`
+        : message;
+  }
 }
 
 export function exitCodeOf(error: RalphError): number {
-  if (error.retryable || error.code === "store_unavailable") return EXIT.unavailable;
+  const failure = storeFailure(error);
+  if (error.retryable || failure === "rolled_back" || failure === "outcome_unknown") return EXIT.unavailable;
+  if (failure === "permanent") return EXIT.refused;
   if (error.code === "invalid_input") return EXIT.usage;
   return EXIT.refused;
 }
@@ -103,7 +115,9 @@ function wordProblem(p: Problem, context: WordingContext): string | undefined {
     case "no_ids":
       return "Name at least one task id.";
     case "repeated_ids":
-      return "The same task is named twice; name each task once.";
+      return p.ids[0] === p.ids[1]
+        ? `${p.task} is named twice; name each task once.`
+        : `${p.task} is named twice ("${p.ids[0]}" and "${p.ids[1]}" are the same task); name each task once.`;
     case "run_not_found":
       return p.recent.length > 0
         ? `No run ${shownId(p.id)}. Recent runs: ${p.recent.join(", ")} (ralph-mcp runs list shows them).`

@@ -63,7 +63,8 @@ export type Problem =
   | { kind: "invalid_value"; field: string | null; item: number | null; text: string }
   /** A list of task ids was empty, or named a task twice. */
   | { kind: "no_ids" }
-  | { kind: "repeated_ids" }
+  /** `ids` are the two entries that name the same task, `task` its id as the store writes it. */
+  | { kind: "repeated_ids"; ids: [string, string]; task: string }
   /** No run has that id; recent runs, to suggest. */
   | { kind: "run_not_found"; id: string; recent: string[] }
   /** A run that already ended cannot change. */
@@ -117,11 +118,37 @@ export class ConflictError extends RalphError {
   }
 }
 
-/** The store could not get its write lock in time, or lost its connection. Try again. */
+/**
+ * How a store failure left things, so that each is worded for what it is:
+ * - rolled_back: nothing was changed (a lock not taken in time, a transaction the database rolled
+ *   back, a connection lost before the write was sent): the same call may simply be made again;
+ * - outcome_unknown: the connection broke after the write was sent, so it may have been made:
+ *   check before making it again (an add with an idempotency key is safe to repeat);
+ * - permanent: trying again will not help (a closed store, a read-only or deleted file, a schema
+ *   newer than the code, a value the database refuses): something must change first.
+ * Only rolled_back is `retryable`.
+ */
+export type StoreFailure = "rolled_back" | "outcome_unknown" | "permanent";
+
+/** The store could not do it; `failure` says whether anything may have changed (see StoreFailure). */
 export class StoreUnavailableError extends RalphError {
-  constructor(message: string, cause?: unknown) {
-    super("store_unavailable", message, { retryable: true, cause });
+  readonly failure: StoreFailure;
+
+  constructor(message: string, cause?: unknown, failure: StoreFailure = "rolled_back") {
+    super("store_unavailable", message, { retryable: failure === "rolled_back", cause });
+    this.failure = failure;
   }
+}
+
+/** A store failure that trying again will not mend; `message` says what must change. */
+export function storeFailed(message: string, cause?: unknown): StoreUnavailableError {
+  return new StoreUnavailableError(message, cause, "permanent");
+}
+
+/** How a store failure left things; null for errors that are not store failures. */
+export function storeFailure(error: RalphError): StoreFailure | null {
+  if (error instanceof StoreUnavailableError) return error.failure;
+  return error.code === "store_unavailable" ? (error.retryable ? "rolled_back" : "permanent") : null;
 }
 
 export function isRalphError(error: unknown): error is RalphError {
@@ -180,8 +207,16 @@ export function noIds(): ValidationError {
   return new ValidationError("The list of task ids is empty.", { kind: "no_ids" });
 }
 
-export function repeatedIds(): ValidationError {
-  return new ValidationError("The list of task ids names the same task twice.", { kind: "repeated_ids" });
+export function repeatedIds(first: string, second: string, task: string): ValidationError {
+  const how =
+    first === second
+      ? `names ${shownId(task)} twice`
+      : `names ${shownId(task)} twice (as "${shownId(first)}" and "${shownId(second)}")`;
+  return new ValidationError(`The list of task ids ${how}.`, {
+    kind: "repeated_ids",
+    ids: [first, second],
+    task,
+  });
 }
 
 export function runNotFound(id: string, recent: string[]): NotFoundError {

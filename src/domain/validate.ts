@@ -4,12 +4,18 @@
  */
 import { z } from "zod";
 import { noIds, repeatedIds, ValidationError } from "./errors.js";
+import { formatTaskId, tryParseTaskId } from "./ids.js";
 import { LIMITS, type NewTask } from "./task.js";
+import { textProblem } from "./text.js";
 
 const text = (field: string, max: number) =>
   z
     .string({ error: `${field} must be a string` })
-    .max(max, { error: `${field} is too long: at most ${max.toLocaleString("en-US")} characters` });
+    .max(max, { error: `${field} is too long: at most ${max.toLocaleString("en-US")} characters` })
+    .superRefine((value, ctx) => {
+      const problem = textProblem(value);
+      if (problem !== null) ctx.addIssue({ code: "custom", message: `${field} ${problem}` });
+    });
 
 export const descriptionSchema = text("description", LIMITS.descriptionChars)
   .refine((s) => s.trim().length > 0, {
@@ -244,9 +250,17 @@ function firstWithKey(tasks: readonly ValidNewTask[]): number[] {
 export function validateIdBatch(ids: readonly string[]): string[] {
   if (ids.length === 0) throw noIds();
   if (ids.length > LIMITS.batch) throw batchTooBig(ids.length);
-  const unique = [...new Set(ids)];
-  if (unique.length !== ids.length) throw repeatedIds();
-  return unique;
+  // The same task may be written in several ways (task-523, task-0523, " task-523"): compare the
+  // task each entry names, so the refusal says so instead of "already completed" on the second.
+  const seen = new Map<string, string>();
+  for (const id of ids) {
+    const seq = tryParseTaskId(id);
+    const task = seq === null ? id : formatTaskId(seq);
+    const first = seen.get(task);
+    if (first !== undefined) throw repeatedIds(first, id, task);
+    seen.set(task, id);
+  }
+  return [...ids];
 }
 
 /** A cycle in a dependency graph given as adjacency lists, as the list of nodes on it; else null. */

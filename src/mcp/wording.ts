@@ -2,17 +2,23 @@
  * The MCP layer's words for the domain's problems: what a model should call next, by tool name.
  * The terminal has its own (src/commands/wording.ts); the domain and the stores name neither.
  */
-import { isRalphError, type Problem, type RalphError, shownId } from "../domain/errors.js";
+import { isRalphError, type Problem, type RalphError, shownId, storeFailure } from "../domain/errors.js";
 import { VERB } from "../domain/transitions.js";
 
 /** What the tool error says for a thrown RalphError. */
 export function toolMessage(error: RalphError): string {
   const worded = error.problem ? wordProblem(error.problem) : undefined;
   const message = worded ?? error.message;
-  if (error.code === "store_unavailable") {
-    return `${message} Nothing was changed; try the same call again in a moment.`;
+  switch (storeFailure(error)) {
+    case "rolled_back":
+      return `${message} Nothing was changed; try the same call again in a moment.`;
+    case "outcome_unknown":
+      return `${message} It may or may not have been made: look (get_task, list_tasks) before calling again; add_task with the same idempotency_key is safe to repeat.`;
+    case "permanent":
+      return `${message} Trying the same call again will not help.`;
+    default:
+      return message;
   }
-  return message;
 }
 
 /** An error's text for MCP readers (a resource's not-found, a run's feedback): worded when it can be. */
@@ -75,7 +81,9 @@ function wordProblem(p: Problem): string | undefined {
     case "no_ids":
       return "task_ids must name at least one task.";
     case "repeated_ids":
-      return "task_ids names the same task twice; list each task once.";
+      return p.ids[0] === p.ids[1]
+        ? `task_ids names ${p.task} twice; list each task once.`
+        : `task_ids names ${p.task} twice ("${p.ids[0]}" and "${p.ids[1]}" are the same task); list each task once.`;
     default:
       return undefined;
   }

@@ -10,6 +10,7 @@
 import { isRalphError } from "../domain/errors.js";
 import type { RunStats } from "../domain/run.js";
 import type { Task } from "../domain/task.js";
+import { storableText } from "../domain/text.js";
 import { log } from "../log.js";
 import type { TaskStore } from "../store/types.js";
 import type { AttemptOutcome } from "./attempt.js";
@@ -52,16 +53,24 @@ export async function applyOutcome(task: Task, outcome: AttemptOutcome, ctx: Out
   const took = formatDuration(outcome.tookMs);
   if (outcome.kind === "passed") {
     const written = await settle(ctx, task, attempt, () =>
-      ctx.store.complete(task.id, outcome.output, held(ctx.workerId)),
+      ctx.store.complete(task.id, storableText(outcome.output), held(ctx.workerId)),
     );
     ctx.breaker.record({ taskId: task.id, passed: true, costUsd: outcome.costUsd });
-    if (written) {
+    if (written?.status === "completed") {
       ctx.stats.completed += 1;
       ctx.emit("completed", `${task.id} attempt ${attempt}: completed (${took})`, task.id, attempt);
+    } else if (written) {
+      ctx.stats.failed += 1;
+      ctx.emit(
+        "failed",
+        `${task.id} attempt ${attempt}: failed (${written.failure_reason})`,
+        task.id,
+        attempt,
+      );
     }
     return;
   }
-  const { feedback } = outcome;
+  const feedback = storableText(outcome.feedback);
   const delayMs = ctx.retryDelayMs(attempt);
   const after = await settle(ctx, task, attempt, () =>
     retryOrFail(ctx, task, feedback, outcome.source, delayMs),
@@ -115,7 +124,11 @@ async function retryOrFail(
   }
 }
 
-/** Write an outcome; null (counted as lost) when the task is no longer this run's. */
+/**
+ * Write an outcome; null (counted as lost) when the task is no longer this run's. A write refused
+ * for a reason that will not change (the store refuses the text, say) fails the task with that
+ * reason rather than leaving it held by a run that goes on without it.
+ */
 async function settle(
   ctx: OutcomeContext,
   task: Task,
@@ -126,8 +139,18 @@ async function settle(
     return await write();
   } catch (error) {
     if (!isRalphError(error) || error.retryable) throw error;
-    lose(ctx, task, attempt, `its outcome was not stored: ${error.message}`);
-    return null;
+    if (isConflict(error)) {
+      lose(ctx, task, attempt, `its outcome was not stored: ${error.message}`);
+      return null;
+    }
+    const reason = storableText(`Attempt ${attempt}'s outcome could not be stored: ${error.message}`);
+    try {
+      return await ctx.store.fail(task.id, reason.slice(0, 2000), held(ctx.workerId));
+    } catch (again) {
+      if (!isRalphError(again) || again.retryable) throw again;
+      lose(ctx, task, attempt, `its outcome was not stored: ${error.message}`);
+      return null;
+    }
   }
 }
 

@@ -9,7 +9,7 @@ import { openSqliteStore } from "../../src/store/sqlite/store.js";
 import { connectInProcess, type Era } from "./helpers.js";
 
 describe.each<Era>(["legacy", "modern"])("when the store fails under the server (%s era)", (era) => {
-  it("answers tool calls with a retryable tool error and keeps serving the rest", async () => {
+  it("answers tool calls with a tool error (a closed store is permanent: trying again will not help) and keeps serving the rest", async () => {
     const store = openSqliteStore({ path: ":memory:" });
     const { client, close } = await connectInProcess(era, store);
     try {
@@ -17,7 +17,9 @@ describe.each<Era>(["legacy", "modern"])("when the store fails under the server 
       await store.close();
       const failed = await client.callTool({ name: "add_task", arguments: { description: "after" } });
       expect(failed.isError).toBe(true);
-      expect(JSON.stringify(failed.content)).toMatch(/store is closed.*try the same call again/);
+      expect(JSON.stringify(failed.content)).toMatch(
+        /store is closed\. Trying the same call again will not help/,
+      );
       const read = await client.callTool({ name: "list_tasks", arguments: {} });
       expect(read.isError).toBe(true);
       await expect(client.readResource({ uri: "task://stats" })).rejects.toThrow(/closed/);

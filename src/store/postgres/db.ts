@@ -9,8 +9,8 @@
  * - a read whose connection broke: reads change nothing.
  *
  * A write whose connection broke during or after sending it is never repeated: it may have
- * committed. The caller gets a retryable StoreUnavailableError and decides (idempotency keys make a
- * repeated add safe).
+ * committed. The caller gets a StoreUnavailableError whose failure is "outcome_unknown" (not
+ * retryable: look before writing again; idempotency keys make a repeated add safe).
  */
 import type pg from "pg";
 import { StoreUnavailableError } from "../../domain/errors.js";
@@ -82,7 +82,7 @@ export class Database {
         const again =
           (isRolledBack(error) && attempt < ROLLED_BACK_TRIES) ||
           (options.readOnly === true && isConnectionError(error) && attempt < 2);
-        if (!again) throw normalizeError(error, this.location);
+        if (!again) throw normalizeError(error, this.location, { sent: options.readOnly !== true });
       }
     }
   }
@@ -124,10 +124,10 @@ export class Database {
         if (!again) {
           if (error instanceof RetryTransaction) {
             throw new StoreUnavailableError(
-              `The PostgreSQL task store (${this.location}) met ${ROLLED_BACK_TRIES} concurrent conflicts in a row; try again in a moment.`,
+              `The PostgreSQL task store (${this.location}) met ${ROLLED_BACK_TRIES} concurrent conflicts in a row.`,
             );
           }
-          throw normalizeError(error, this.location);
+          throw normalizeError(error, this.location, { sent: committing });
         }
       }
     }

@@ -6,7 +6,7 @@
  * never a match on message text.
  */
 import pg from "pg";
-import { RalphError, StoreUnavailableError } from "../../domain/errors.js";
+import { RalphError, StoreUnavailableError, storeFailed } from "../../domain/errors.js";
 
 /**
  * SQLSTATE codes after which the same call may succeed later, with what they mean in plain words.
@@ -98,22 +98,33 @@ function retryableReason(error: unknown): string | undefined {
  * The one place driver and server errors become RalphErrors. A RalphError (a domain error thrown
  * inside a transaction) passes through unchanged.
  */
-export function normalizeError(error: unknown, location: string): RalphError {
+export function normalizeError(
+  error: unknown,
+  location: string,
+  /** The write had been sent when it failed (so a broken connection leaves its outcome unknown). */
+  options: { sent?: boolean } = {},
+): RalphError {
   if (error instanceof RalphError) return error;
+  if (options.sent === true && isConnectionError(error)) {
+    return new StoreUnavailableError(
+      `The connection to the PostgreSQL task store (${location}) broke after the write was sent, so whether it was made is not known.`,
+      error,
+      "outcome_unknown",
+    );
+  }
   const reason = retryableReason(error);
   if (reason !== undefined) {
     return new StoreUnavailableError(
-      `The PostgreSQL task store (${location}) is unavailable: ${reason}. Everything acknowledged before is safe; try again in a moment.`,
+      `The PostgreSQL task store (${location}) is unavailable: ${reason}. Everything acknowledged before is safe.`,
       error,
     );
   }
   const code = sqlState(error);
   const detail = error instanceof Error ? error.message : String(error);
-  return new RalphError(
-    "store_unavailable",
+  return storeFailed(
     code === undefined
       ? `The PostgreSQL task store (${location}) failed: ${detail}`
       : `PostgreSQL (${location}) refused the operation (SQLSTATE ${code}): ${detail}`,
-    { retryable: false, cause: error },
+    error,
   );
 }

@@ -7,7 +7,7 @@
  * advisory lock for the schema before looking at the version, so one migrates while the others
  * wait, and then find nothing left to do.
  */
-import { RalphError } from "../../domain/errors.js";
+import { storeFailed } from "../../domain/errors.js";
 import type { Database } from "./db.js";
 
 export interface Migration {
@@ -146,8 +146,7 @@ export async function migrate(db: Database, schema: string, ident: string): Prom
     });
     const current = row?.v ?? 0;
     if (current > LATEST_VERSION) {
-      throw new RalphError(
-        "store_unavailable",
+      throw storeFailed(
         `The task schema "${schema}" in ${db.location} has version ${current}, newer than this ralph-mcp knows (${LATEST_VERSION}). Upgrade ralph-mcp.`,
       );
     }

@@ -13,8 +13,9 @@
  */
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
-import { RalphError, StoreUnavailableError } from "../../domain/errors.js";
+import { StoreUnavailableError, storeFailed } from "../../domain/errors.js";
 import type { NewTask, Task, TaskStats } from "../../domain/task.js";
+import { assertStorable } from "../../domain/text.js";
 import type {
   ChangeListener,
   ClaimOptions,
@@ -95,14 +96,14 @@ export class PostgresTaskStore implements TaskStore {
       await this.ctx.feed.start();
     } catch (error) {
       throw new StoreUnavailableError(
-        `The PostgreSQL task store (${this.location}) could not open its change-feed connection; try again in a moment.`,
+        `The PostgreSQL task store (${this.location}) could not open its change-feed connection.`,
         error,
       );
     }
   }
 
   private assertOpen(): void {
-    if (this.closing) throw new RalphError("store_unavailable", "The task store is closed.");
+    if (this.closing) throw storeFailed("The task store is closed.");
   }
 
   async create(input: NewTask): Promise<CreateResult> {
@@ -138,7 +139,8 @@ export class PostgresTaskStore implements TaskStore {
     return this.hot.claimNext(options);
   }
 
-  complete(id: string, result: string, options: WorkerOptions = {}): Promise<Task> {
+  async complete(id: string, result: string, options: WorkerOptions = {}): Promise<Task> {
+    assertStorable("result", result);
     return this.hot.complete(id, result, options);
   }
 
@@ -150,11 +152,13 @@ export class PostgresTaskStore implements TaskStore {
     return locking.renewLease(this.ctx, id, options);
   }
 
-  fail(id: string, reason: string, options: WorkerOptions = {}): Promise<Task> {
+  async fail(id: string, reason: string, options: WorkerOptions = {}): Promise<Task> {
+    assertStorable("reason", reason);
     return locking.fail(this.ctx, id, reason, options);
   }
 
-  retry(id: string, feedback: string, options: RetryOptions = {}): Promise<Task> {
+  async retry(id: string, feedback: string, options: RetryOptions = {}): Promise<Task> {
+    assertStorable("feedback", feedback);
     return locking.retry(this.ctx, id, feedback, options);
   }
 
@@ -178,7 +182,8 @@ export class PostgresTaskStore implements TaskStore {
     return edit.importTasks(this.ctx, rows);
   }
 
-  completeBatch(ids: string[], result: string): Promise<Task[]> {
+  async completeBatch(ids: string[], result: string): Promise<Task[]> {
+    assertStorable("result", result);
     return locking.completeBatch(this.ctx, ids, result);
   }
 

@@ -9,11 +9,12 @@
  * leases), edit.ts (update, delete, reset one, import), admin.ts (reset all, clear); their SQL is in statements.ts, the change feed in feed.ts.
  */
 import { randomUUID } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { type StoreClock, wallClock } from "../../domain/clock.js";
-import { isRalphError, RalphError } from "../../domain/errors.js";
+import { isRalphError, type RalphError, storeFailed } from "../../domain/errors.js";
 import type { NewTask, Task, TaskStats } from "../../domain/task.js";
+import { assertStorable } from "../../domain/text.js";
 import type {
   ChangeListener,
   ClaimOptions,
@@ -61,6 +62,29 @@ export interface SqliteStoreOptions {
   clock?: StoreClock;
 }
 
+/** The device and inode of the file at `path`, or null when there is none (or it is ":memory:"). */
+function fileIdentity(path: string): { dev: number; ino: number } | null {
+  if (path === ":memory:") return null;
+  const stat = statSync(path, { throwIfNoEntry: false });
+  return stat ? { dev: stat.dev, ino: stat.ino } : null;
+}
+
+/** Why the store cannot open, naming the file and the setting that chose it. */
+function cannotOpen(path: string, error: unknown): RalphError {
+  const code = (error as { code?: unknown }).code;
+  const readOnly =
+    (typeof code === "string" && /^(SQLITE_READONLY|SQLITE_CANTOPEN|EACCES|EROFS|EPERM)/.test(code)) ||
+    /readonly|read-only|permission denied/i.test((error as Error).message ?? "");
+  const why = readOnly
+    ? "the file or its folder cannot be written (the store needs to write both: its data, and its journal next to it)"
+    : (error as Error).message;
+  return storeFailed(
+    `Cannot open the task database at ${path}: ${why}${typeof code === "string" ? ` (${code})` : ""}. ` +
+      "Make it writable, or set RALPH_DB (or --db) to a file path in a folder this user can write.",
+    error,
+  );
+}
+
 export function openSqliteStore(options: SqliteStoreOptions): SqliteTaskStore {
   return new SqliteTaskStore(options);
 }
@@ -79,38 +103,45 @@ export class SqliteTaskStore implements TaskStore {
   private readonly feed: SqliteChangeFeed;
   private readonly claimState: op.ClaimState = { lastExpiryCheck: 0 };
   private closed = false;
+  /** The database file this store opened (device and inode), null for ":memory:". */
+  private readonly file: { dev: number; ino: number } | null;
 
   constructor(options: SqliteStoreOptions) {
     this.location = options.path;
     this.busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
-    if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
+    let db: SqliteDatabase | undefined;
     try {
-      this.db = openSqliteDatabase(options.path, { driver: options.driver });
+      if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
+      db = openSqliteDatabase(options.path, { driver: options.driver });
+      this.db = db;
+      withBusyRetry(this.busyTimeoutMs, () => db?.pragma("journal_mode = WAL"));
+      db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
+      db.pragma("cache_size = -8000");
+      this.migrate();
     } catch (error) {
-      if (isRalphError(error)) throw error;
-      throw new RalphError(
-        "store_unavailable",
-        `Cannot open the task database at ${options.path}: ${(error as Error).message}. ` +
-          "Set RALPH_DB (or --db) to a writable file path.",
-        { cause: error },
-      );
+      try {
+        db?.close();
+      } catch {
+        // it is being given up anyway
+      }
+      throw isRalphError(error) ? error : cannotOpen(options.path, error);
     }
     this.driver = this.db.driver;
-    withBusyRetry(this.busyTimeoutMs, () => this.db.pragma("journal_mode = WAL"));
-    this.db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
-    this.db.pragma("cache_size = -8000");
-    this.migrate();
+    this.file = fileIdentity(options.path);
     const stmt = prepareStatements(this.db);
     const feed = new SqliteChangeFeed(this.db, stmt, randomUUID(), options.changePollMs ?? 100);
     this.feed = feed;
     this.queue = new WriteQueue(this.db, this.busyTimeoutMs, {
       record: (changes) => feed.record(changes),
-      beforeCommit: () => feed.prune(),
+      beforeCommit: () => {
+        this.assertSameFile();
+        feed.prune();
+      },
       committed: (changes) => feed.publish(changes),
     });
     const write = <R>(fn: WriteOp<R>) => this.queue.write(fn);
     const readFn = <R>(fn: () => R): R => {
-      if (this.closed) throw new RalphError("store_unavailable", "The task store is closed.");
+      if (this.closed) throw storeFailed("The task store is closed.");
       return withBusyRetry(this.busyTimeoutMs, fn);
     };
     const clock = options.clock ?? wallClock;
@@ -118,12 +149,26 @@ export class SqliteTaskStore implements TaskStore {
     this.runs = new SqliteRunStore(this.db, (fn) => write(fn), readFn, clock);
   }
 
+  /**
+   * Refuse to commit into a file that is no longer the one at our path (deleted, or replaced by
+   * another): what we acknowledged would be gone at exit, and another process on the path would
+   * start a fresh store and hand out the same task ids again.
+   */
+  private assertSameFile(): void {
+    if (this.file === null) return;
+    const now = fileIdentity(this.location);
+    if (now !== null && now.dev === this.file.dev && now.ino === this.file.ino) return;
+    throw storeFailed(
+      `The task database ${this.location} was ${now === null ? "deleted" : "replaced by another file"} while this server was running; ` +
+        "writes are refused so that nothing is acknowledged into a file that is gone. Restart the server (it opens the file now at that path), or set RALPH_DB to where the tasks are.",
+    );
+  }
+
   private migrate(): void {
     const current = this.db.pragma("user_version", { simple: true }) as number;
     const latest = MIGRATIONS.at(-1)?.version ?? 0;
     if (current > latest) {
-      throw new RalphError(
-        "store_unavailable",
+      throw storeFailed(
         `The task database ${this.location} has schema version ${current}, newer than this ralph-mcp knows (${latest}). Upgrade ralph-mcp.`,
       );
     }
@@ -187,19 +232,23 @@ export class SqliteTaskStore implements TaskStore {
     return op.renewLease(this.ctx, id, options);
   }
 
-  complete(id: string, result: string, options: WorkerOptions = {}): Promise<Task> {
+  async complete(id: string, result: string, options: WorkerOptions = {}): Promise<Task> {
+    assertStorable("result", result);
     return op.complete(this.ctx, id, result, options);
   }
 
-  completeBatch(ids: string[], result: string): Promise<Task[]> {
+  async completeBatch(ids: string[], result: string): Promise<Task[]> {
+    assertStorable("result", result);
     return op.completeBatch(this.ctx, ids, result);
   }
 
-  fail(id: string, reason: string, options: WorkerOptions = {}): Promise<Task> {
+  async fail(id: string, reason: string, options: WorkerOptions = {}): Promise<Task> {
+    assertStorable("reason", reason);
     return op.fail(this.ctx, id, reason, options);
   }
 
-  retry(id: string, feedback: string, options: RetryOptions = {}): Promise<Task> {
+  async retry(id: string, feedback: string, options: RetryOptions = {}): Promise<Task> {
+    assertStorable("feedback", feedback);
     return op.retry(this.ctx, id, feedback, options);
   }
 

@@ -22,7 +22,7 @@ function sleepSync(ms: number): void {
 
 function busyFor(timeoutMs: number, cause: unknown): StoreUnavailableError {
   return new StoreUnavailableError(
-    `The task database stayed locked by another process for ${timeoutMs} ms; try again.`,
+    `The task database stayed locked by another process for ${timeoutMs} ms.`,
     cause,
   );
 }

@@ -7,7 +7,7 @@
  * intervals (write-lock.ts) instead of SQLite's growing back-off, which starves writers.
  */
 
-import { RalphError } from "../../domain/errors.js";
+import { storeFailed } from "../../domain/errors.js";
 import type { ChangeRecord } from "../changes.js";
 import type { SqliteDatabase, SqliteStatement } from "./driver.js";
 import { acquireWriteLock } from "./write-lock.js";
@@ -48,7 +48,7 @@ export class WriteQueue {
 
   /** Queue a write; it commits with the others queued in this event-loop turn. */
   write<R>(run: WriteOp<R>): Promise<R> {
-    if (this.closed) return Promise.reject(new RalphError("store_unavailable", "The task store is closed."));
+    if (this.closed) return Promise.reject(storeFailed("The task store is closed."));
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
       if (!this.scheduled) {
