@@ -290,8 +290,8 @@ export class SqliteTaskStore implements TaskStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.queue.close();
     this.closed = true;
+    await this.queue.close();
     this.feed.close();
     this.db.close();
   }
