@@ -4,15 +4,14 @@
 // the run store and the driver seam. Node 22 is the npm registry's `node` package, kept in
 // tools/conformance so it never shadows the system Node (better-sqlite3 is built for that one).
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 
 const NODE22 = "tools/conformance/node_modules/node/bin/node";
+/** Every SQLite store test file (test/store/sqlite*.test.ts), and the run store's. */
 const FILES = [
-  "test/store/sqlite.contract.test.ts",
-  "test/store/sqlite-processes.test.ts",
-  "test/store/sqlite-schema.test.ts",
-  "test/store/sqlite-write-queue.test.ts",
-  "test/store/sqlite-driver.test.ts",
+  ...readdirSync("test/store")
+    .filter((f) => /^sqlite.*\.test\.ts$/.test(f))
+    .map((f) => `test/store/${f}`),
   "test/orchestrator/run-store.test.ts",
 ];
 

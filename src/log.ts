@@ -13,7 +13,7 @@
  */
 import { createRequire } from "node:module";
 import type { DestinationStream, Logger, pino as Pino } from "pino";
-import { colourFor } from "./commands/colour.js";
+import { colourFor } from "./colour.js";
 
 const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
 const level = process.env.RALPH_LOG_LEVEL ?? "info";

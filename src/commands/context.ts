@@ -6,10 +6,10 @@
 import { existsSync } from "node:fs";
 import { type Command, InvalidArgumentError } from "commander";
 import type { z } from "zod";
+import { colourFor, painter } from "../colour.js";
 import { isRalphError } from "../domain/errors.js";
 import { openStore, storeTarget } from "../store/open.js";
 import type { TaskStore } from "../store/types.js";
-import { colourFor, painter } from "./colour.js";
 import { CliError, EXIT } from "./exit.js";
 import { valueMessage } from "./wording.js";
 

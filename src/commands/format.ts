@@ -2,10 +2,11 @@
  * How tasks, stats and runs read on a terminal. Plain text (colour only through `paint`, which is
  * a no-op off a terminal and with NO_COLOR); `--json` prints the records themselves instead.
  */
+
+import type { Style } from "../colour.js";
 import type { Run } from "../domain/run.js";
 import type { Task, TaskStats, TaskStatus } from "../domain/task.js";
 import { formatDuration, reportsTokens, runCounts, usd } from "../orchestrator/format.js";
-import type { Style } from "./colour.js";
 import { paint } from "./context.js";
 
 /** A pending task's dependencies that are not completed, when it has any: it is blocked. */

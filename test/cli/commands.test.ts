@@ -342,6 +342,19 @@ describe("mistakes get clear answers", () => {
   });
 });
 
+describe("install", () => {
+  it.skipIf(process.platform !== "linux")("an empty XDG_CONFIG_HOME counts as unset", async () => {
+    const home = join(tmp.dir, "home");
+    const r = await ralph(freshDb(), ["install", "claude-desktop"], {
+      env: { HOME: home, XDG_CONFIG_HOME: "" },
+    });
+    expect(r.code).toBe(0);
+    const path = join(home, ".config", "Claude", "claude_desktop_config.json");
+    expect(r.stdout).toContain(`Created ${path}`);
+    expect(existsSync(path)).toBe(true);
+  });
+});
+
 describe("output for people and for scripts", () => {
   const db = freshDb();
   const hasScript = (() => {

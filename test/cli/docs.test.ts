@@ -1,7 +1,8 @@
 /**
  * The README tells the truth about what the code accepts: every key of the config file, every
  * environment variable the code reads, and the defaults a user relies on. (A key the code
- * accepted but no page named was a setting nobody could find.)
+ * accepted but no page named was a setting nobody could find.) And the package is what it says:
+ * the lockfile matches package.json, the license it declares is there, stray files stay out.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -43,5 +44,31 @@ describe("README", () => {
     expect(DEFAULT_OPTIONS.leaseMs).toBe(5 * 60 * 1000);
     expect(readme).toContain(`"leaseMs": ${DEFAULT_OPTIONS.leaseMs}`);
     expect(readme).not.toMatch(/\bthe brief\b/i);
+  });
+});
+
+describe("the package", () => {
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8"));
+
+  it("package-lock.json records package.json's own dependencies (npm install leaves it unchanged)", () => {
+    const locked = lock.packages[""];
+    expect(lock.name).toBe(pkg.name);
+    expect(locked.version).toBe(pkg.version);
+    for (const kind of ["dependencies", "devDependencies", "optionalDependencies"] as const) {
+      expect(locked[kind] ?? {}, kind).toEqual(pkg[kind] ?? {});
+    }
+    // And each of them is installed by the lockfile (an entry with a version).
+    for (const name of [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})]) {
+      expect(lock.packages[`node_modules/${name}`]?.version, name).toBeTruthy();
+    }
+  });
+
+  it("ships the license it declares, and keeps node trace files out of git", () => {
+    expect(pkg.license).toBe("MIT");
+    const license = readFileSync(join(root, "LICENSE"), "utf8");
+    expect(license).toMatch(/^MIT License\n/);
+    expect(license).toContain("Permission is hereby granted, free of charge");
+    expect(readFileSync(join(root, ".gitignore"), "utf8")).toMatch(/^node_trace\.\*\.log$/m);
   });
 });

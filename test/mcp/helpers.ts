@@ -39,6 +39,7 @@ export function serverEnv(db: string, extra: Record<string, string> = {}): Recor
 
 export interface ListedTool {
   name: string;
+  title?: string | undefined;
   description?: string | undefined;
   inputSchema: { properties?: Record<string, unknown> | undefined };
   outputSchema?: object | undefined;

@@ -53,6 +53,8 @@ describe.each<Era>(["legacy", "modern"])("the MCP surface (%s era, real stdio)",
     expect(tools.map((t) => t.name).sort()).toEqual([...TOOLS].sort());
     for (const tool of tools) {
       expect(tool.description, tool.name).toBeTruthy();
+      expect(tool.title, tool.name).toBeTruthy();
+      expect(tool.annotations, `${tool.name} states its hints`).toBeTruthy();
       expect(tool.outputSchema, tool.name).toBeTruthy();
       for (const [field, schema] of Object.entries(tool.inputSchema.properties ?? {})) {
         expect((schema as { description?: string }).description, `${tool.name}.${field}`).toBeTruthy();
