@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { openSqliteDatabase } from "../../src/store/sqlite/driver.js";
 import { MODERN, tempDb } from "../mcp/helpers.js";
 import { connectV2, INITIALIZE, postHeaders, raw, serveInProcess, spawnServer } from "./helpers.js";
 
@@ -109,8 +110,7 @@ describe("SQLite lock waits", () => {
   it("a busy store delays only the writes waiting for it: /healthz and reads answer meanwhile", async () => {
     const tmp = tempDb();
     const proc = spawnServer(tmp.db);
-    const Database = (await import("better-sqlite3")).default;
-    const holder = new Database(tmp.db);
+    const holder = openSqliteDatabase(tmp.db);
     try {
       const url = await proc.url;
       const base = new URL(url);
@@ -118,10 +118,12 @@ describe("SQLite lock waits", () => {
       // Another process takes the write lock and keeps it.
       holder.exec("BEGIN IMMEDIATE");
       let added = false;
-      const adding = mcp.callTool({ name: "add_task", arguments: { description: "waits for the lock" } }).then((r) => {
-        added = true;
-        return r;
-      });
+      const adding = mcp
+        .callTool({ name: "add_task", arguments: { description: "waits for the lock" } })
+        .then((r) => {
+          added = true;
+          return r;
+        });
       const health = await raw(`${base.origin}/healthz`, { method: "GET", path: "/healthz" });
       expect(health.status).toBe(200);
       const listed = (await mcp.callTool({ name: "list_tasks", arguments: {} })) as { isError?: boolean };
