@@ -62,7 +62,8 @@ export function acquireWriteLock(db: SqliteDatabase, timeoutMs: number): void {
 export async function acquireWriteLockAsync(db: SqliteDatabase, timeoutMs: number): Promise<void> {
   const begin = beginStatements.get(db) ?? db.prepare("BEGIN IMMEDIATE");
   beginStatements.set(db, begin);
-  const deadline = performance.now() + timeoutMs;
+  const started = performance.now();
+  const deadline = started + timeoutMs;
   for (let tries = 0; ; tries++) {
     // A writer that found the lock taken in the last 100 ms steps back a turn first (see above).
     if (tries > 0 || !recentlyBusy(db)) {
@@ -75,8 +76,10 @@ export async function acquireWriteLockAsync(db: SqliteDatabase, timeoutMs: numbe
         if (performance.now() > deadline) throw busyFor(timeoutMs, error);
       }
     }
+    // Short waits (another writer's commit) are polled every event-loop turn, which keeps waiters'
+    // chances about equal; a long one (a writer holding the lock for seconds) every ~1 ms.
     await new Promise<void>((resolve) =>
-      tries < 50 ? setImmediate(resolve) : setTimeout(resolve, 0.5 + Math.random()),
+      performance.now() < started + 20 ? setImmediate(resolve) : setTimeout(resolve, 0.5 + Math.random()),
     );
   }
 }
