@@ -104,5 +104,62 @@ export function runStoreContract(name: string, open: () => Promise<RunStoreFixtu
       expect(await store.runs.get(stale.id)).toMatchObject({ status: "abandoned", stop_code: "abandoned" });
       expect((await store.runs.get(live.id)).status).toBe("running");
     });
+
+    it("keeps each execution's output tail, replaced as it streams, readable by another process in start order", async () => {
+      const run = await store.runs.create(newRun);
+      await store.runs.saveOutput(run.id, {
+        task_id: "task-002",
+        attempt: 1,
+        worker: 1,
+        text: "one\n",
+        dropped_bytes: 0,
+      });
+      await store.runs.saveOutput(run.id, {
+        task_id: "task-001",
+        attempt: 1,
+        worker: 2,
+        text: "a\n",
+        dropped_bytes: 0,
+      });
+      await store.runs.saveOutput(run.id, {
+        task_id: "task-002",
+        attempt: 1,
+        worker: 1,
+        text: "one\ntwo\n",
+        dropped_bytes: 7,
+      });
+      const other = await fixture.other();
+      try {
+        const outputs = await other.runs.outputs(run.id);
+        expect(outputs.map((o) => [o.task_id, o.attempt, o.worker, o.text, o.dropped_bytes])).toEqual([
+          ["task-002", 1, 1, "one\ntwo\n", 7],
+          ["task-001", 1, 2, "a\n", 0],
+        ]);
+        expect(outputs[0]?.run_id).toBe(run.id);
+        expect(Number.isNaN(Date.parse(outputs[0]?.updated_at ?? ""))).toBe(false);
+      } finally {
+        await other.close();
+      }
+      expect(await store.runs.outputs((await store.runs.create(newRun)).id)).toEqual([]);
+      await expect(store.runs.outputs("run-999")).rejects.toThrow(/No run run-999/);
+      await expect(
+        store.runs.saveOutput("run-999", {
+          task_id: "task-001",
+          attempt: 1,
+          worker: 1,
+          text: "",
+          dropped_bytes: 0,
+        }),
+      ).rejects.toThrow(/No run run-999/);
+      await expect(
+        store.runs.saveOutput(run.id, {
+          task_id: "task-001",
+          attempt: 1,
+          worker: 1,
+          text: "x".repeat(70_000),
+          dropped_bytes: 0,
+        }),
+      ).rejects.toThrow(/at most 65536 bytes/);
+    });
   });
 }
