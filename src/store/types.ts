@@ -95,6 +95,12 @@ export interface RunStore {
   requestCancel(id: string): Promise<Run>;
   /** Mark runs whose heartbeat is older than `staleMs` as abandoned; returns them. */
   abandonStale(staleMs: number): Promise<Run[]>;
+  /**
+   * Now on the store's own clock (PostgreSQL: the database's), the clock heartbeats and leases
+   * are written with: judge a run's heartbeat against this, never against the local clock, so
+   * clock skew between machines cannot make a live run look abandoned.
+   */
+  now(): Promise<number>;
 }
 
 export interface TaskStore {
