@@ -7,6 +7,7 @@ import { benchDrivers } from "./drivers.js";
 import { benchInstall } from "./install.js";
 import { runMcpHttpBench } from "./mcp-http.js";
 import { runMcpStdioBench } from "./mcp-stdio.js";
+import { benchParallel, benchWorktrees } from "./parallel.js";
 import { benchPostgresStore } from "./postgres.js";
 import { benchSqliteStore } from "./store-sqlite.js";
 
@@ -22,6 +23,8 @@ const BENCHES: Record<string, () => Promise<void>> = {
   dashboard: benchDashboard,
   drivers: benchDrivers,
   install: benchInstall,
+  parallel: benchParallel,
+  worktrees: benchWorktrees,
 };
 
 const wanted = process.argv.slice(2);

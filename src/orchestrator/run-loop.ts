@@ -371,6 +371,9 @@ class ActiveRun implements RunHandle {
 
   private async finish(stop: Stop): Promise<Run> {
     this.stopTimers();
+    await this.parts.workspaces?.close?.().catch((error: unknown) => {
+      log.warn({ err: error, run: this.id }, "could not remove the run's worktrees");
+    });
     this.stop = stop;
     this.stats.stop_reason = stop.reason;
     this.stats.elapsed_seconds = this.elapsed();

@@ -219,4 +219,6 @@ export interface Workspace {
 export interface WorkspaceProvider {
   readonly kind: string;
   prepare(task: Task, attempt: number): Promise<Workspace>;
+  /** The run ended: remove what it made (its worktrees). */
+  close?(): Promise<void>;
 }

@@ -4,6 +4,7 @@
  * that carry git's own words.
  */
 import { execFile } from "node:child_process";
+import { sleep } from "../clock.js";
 
 export class GitError extends Error {
   override readonly name = "GitError";
@@ -38,8 +39,30 @@ export interface GitResult {
   stderr: string;
 }
 
-/** Run `git <args>` in `cwd`; rejects with a GitError unless it exits 0 (or an okCode). */
-export function git(cwd: string, args: readonly string[], options: GitOptions = {}): Promise<GitResult> {
+/** Another git process holds one of the repository's lock files (refs, packed-refs, config, index). */
+const LOCK_CONTENTION = /Unable to create '[^']+\.lock'|cannot lock ref|could not lock config file/i;
+
+/**
+ * Run `git <args>` in `cwd`; rejects with a GitError unless it exits 0 (or an okCode). Several
+ * runs share a repository, so a command that met another git's lock file is tried again a few
+ * times (git itself does not wait for them).
+ */
+export async function git(
+  cwd: string,
+  args: readonly string[],
+  options: GitOptions = {},
+): Promise<GitResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await gitOnce(cwd, args, options);
+    } catch (error) {
+      if (!(error instanceof GitError) || !LOCK_CONTENTION.test(error.stderr) || attempt >= 8) throw error;
+      await sleep(10 * attempt);
+    }
+  }
+}
+
+function gitOnce(cwd: string, args: readonly string[], options: GitOptions): Promise<GitResult> {
   return new Promise((resolve, reject) => {
     execFile(
       "git",
