@@ -1,18 +1,17 @@
 // `npm run test:node22` (part of `npm test`): the SQLite store's tests again, on Node 22 with the
 // built-in node:sqlite driver (RALPH_SQLITE_DRIVER=node), so every SQLite test passes on both
 // drivers: the contract suite, the multi-process and kill -9 tests, the schema, the write queue,
-// the run store and the driver seam. Node 22 is the npm registry's `node` package, kept in
+// the store's faults, the run store and the driver seam. Node 22 is the npm registry's `node` package, kept in
 // tools/conformance so it never shadows the system Node (better-sqlite3 is built for that one).
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 
 const NODE22 = "tools/conformance/node_modules/node/bin/node";
+/** Every store test file but the PostgreSQL-only ones (test/store/postgres*), and the run store's. */
 const FILES = [
-  "test/store/sqlite.contract.test.ts",
-  "test/store/sqlite-processes.test.ts",
-  "test/store/sqlite-schema.test.ts",
-  "test/store/sqlite-write-queue.test.ts",
-  "test/store/sqlite-driver.test.ts",
+  ...readdirSync("test/store")
+    .filter((f) => f.endsWith(".test.ts") && !f.startsWith("postgres"))
+    .map((f) => `test/store/${f}`),
   "test/orchestrator/run-store.test.ts",
 ];
 

@@ -15,7 +15,10 @@ import type { ChangeHub } from "../mcp/changes.js";
 import type { RunRegistry } from "../orchestrator/registry.js";
 import type { TaskStore } from "../store/types.js";
 import { boardSnapshot, recentRuns } from "./snapshot.js";
-import type { Board } from "./types.js";
+import type { Board, HistoryPoint } from "./types.js";
+
+/** Points of completed/failed history kept per server (one per change that moved a count). */
+const HISTORY_POINTS = 240;
 
 export interface BoardFeedOptions {
   store: TaskStore;
@@ -39,6 +42,8 @@ export class BoardFeed {
   private runTimer: NodeJS.Timeout | null = null;
   private keepAlive: NodeJS.Timeout | null = null;
   private runSignature = "";
+  /** Kept across idle spells, so a page opened later still sees the picture over time. */
+  private readonly history: HistoryPoint[] = [];
   private closed = false;
   /** Snapshots taken since start (the benchmark's "work per change"). */
   builds = 0;
@@ -116,6 +121,8 @@ export class BoardFeed {
     try {
       const board = await boardSnapshot(this.options.store);
       this.builds++;
+      this.record(board);
+      board.history = this.history;
       this.runSignature = signature(board.runs);
       const frame = `event: board\ndata: ${JSON.stringify(board)}\n\n`;
       this.latest = { board, frame };
@@ -126,6 +133,14 @@ export class BoardFeed {
         `event: trouble\ndata: ${JSON.stringify({ message: "The store did not answer; retrying." })}\n\n`,
       );
     }
+  }
+
+  private record(board: Board): void {
+    const { completed, failed } = board.stats;
+    const last = this.history.at(-1);
+    if (last && last.completed === completed && last.failed === failed) return;
+    this.history.push({ at: board.at, completed, failed });
+    if (this.history.length > HISTORY_POINTS) this.history.splice(0, this.history.length - HISTORY_POINTS);
   }
 
   /** Runs of other processes do not reach the change feed; look while one is shown running. */

@@ -43,6 +43,14 @@ export interface Board {
   runs: Run[];
   /** When the server took this picture (ISO time). */
   at: string;
+  /** Completed and failed counts at each change since this server began watching (oldest first). */
+  history?: HistoryPoint[];
+}
+
+export interface HistoryPoint {
+  at: string;
+  completed: number;
+  failed: number;
 }
 
 export interface TaskPageView {

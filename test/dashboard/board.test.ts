@@ -164,6 +164,9 @@ describe("the web board", () => {
     await page.waitForSelector(`${column("failed")} ${card(pending.id)}`);
     expect(await store.get(pending.id)).toMatchObject({ status: "failed", failure_reason: "Not worth it" });
     expect(await page.textContent(".toast")).toContain(`Failed task: ${pending.id}`);
+    // The picture over time: failed went 1 → 0 → 1 while the page watched.
+    await page.waitForSelector(".chart-history polyline.line-b");
+    expect(await page.textContent(".chart-history figcaption")).toMatch(/0 \/ 1$/);
   });
 
   it("delete from the page asks first, then removes the task from the store and the board", async () => {
@@ -282,6 +285,9 @@ describe("the web board", () => {
     await openBoard();
     await page.waitForSelector(`[data-run="${live.id}"] .phase-verifying`);
     await page.waitForSelector(`${column("failed")} ${card(ids[6] as string)}`);
+    await store.complete(ids[1] as string, "Migration 0042 with its rollback");
+    await page.waitForSelector(`${column("completed")} ${card(ids[1] as string)}`);
+    await page.waitForSelector(".chart-history polyline");
     const path = await screenshot(page, "board-full");
     expect(path).toMatch(/board-full\.png$/);
   });

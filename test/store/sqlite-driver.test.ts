@@ -48,6 +48,12 @@ describe("choosing the driver", () => {
     }
   });
 
+  it.runIf(!hasBuiltinSqlite())("forcing node:sqlite on a Node without it says which Node it needs", () => {
+    expect(() => openSqliteDatabase(":memory:", { driver: "node" })).toThrow(
+      /RALPH_SQLITE_DRIVER=node needs Node 22\.13 or later \(this is 20\.[\d.]+\); unset it to use better-sqlite3/,
+    );
+  });
+
   it("busy answers are recognised from either driver", () => {
     expect(isBusyError(Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" }))).toBe(true);
     expect(isBusyError(Object.assign(new Error("x"), { code: "SQLITE_BUSY_SNAPSHOT" }))).toBe(true);
@@ -130,7 +136,7 @@ describe("one database file, both drivers", () => {
     const script = `
       const { openSqliteStore } = await import(${JSON.stringify(STORE)});
       try { openSqliteStore({ path: ":memory:" }); console.log("opened"); }
-      catch (e) { console.log(e.code + ": " + e.message); }`;
+      catch (e) { console.log(e.code + (e.retryable ? " (retryable)" : "") + ": " + e.message); }`;
     const { stdout } = await run(NODE22, ["--input-type=module", "-e", script], {
       env: { ...process.env, RALPH_SQLITE_DRIVER: "better-sqlite3" },
     });

@@ -176,14 +176,16 @@ export function BoardView({ source }: { source: BoardSource }) {
         <Stat label="done" value={percent(stats.completion_rate)} />
         <Stat label="avg attempts" value={stats.average_attempts} />
       </section>
-      <div class={`upper${board.runs.every((r) => r.status === "running") ? " single" : ""}`}>
+      <div
+        class={`upper${board.runs.every((r) => r.status === "running") && (board.history?.length ?? 0) < 2 ? " single" : ""}`}
+      >
         <Runs
           runs={board.runs}
           held={allCards.filter((c) => c.status === "in_progress")}
           now={now}
           onCancel={cancelRun}
         />
-        <Charts runs={board.runs} />
+        <Charts runs={board.runs} history={board.history} />
       </div>
       <section class="columns">
         {board.columns.map((column) => {

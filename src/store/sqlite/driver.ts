@@ -13,7 +13,7 @@
  * "in a transaction?", busy errors, and node:sqlite's experimental warning on stderr.
  */
 import { createRequire } from "node:module";
-import { StoreUnavailableError, ValidationError } from "../../domain/errors.js";
+import { RalphError, ValidationError } from "../../domain/errors.js";
 import { log } from "../../log.js";
 
 export type SqliteDriverName = "node" | "better-sqlite3";
@@ -85,7 +85,8 @@ let nodeSqlite: NodeSqliteModule | undefined;
 function loadNodeSqlite(): NodeSqliteModule {
   if (nodeSqlite) return nodeSqlite;
   if (!hasBuiltinSqlite()) {
-    throw new StoreUnavailableError(
+    throw new RalphError(
+      "store_unavailable",
       `RALPH_SQLITE_DRIVER=node needs Node 22.13 or later (this is ${process.versions.node}); unset it to use better-sqlite3.`,
     );
   }
@@ -118,10 +119,12 @@ function loadBetterSqlite(): BetterSqliteConstructor {
     const builtin = hasBuiltinSqlite()
       ? "unset RALPH_SQLITE_DRIVER to use the built-in node:sqlite"
       : "or run ralph-mcp on Node 22.13 or later, which has SQLite built in";
-    throw new StoreUnavailableError(
+    // Not retryable: the same call fails the same way until the installation changes.
+    throw new RalphError(
+      "store_unavailable",
       `The SQLite driver better-sqlite3 cannot be loaded (${(error as Error).message.split("\n")[0]}): ` +
         `install it with \`npm install better-sqlite3\`, ${builtin}.`,
-      error,
+      { cause: error },
     );
   }
   return betterSqlite;

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { commandEnv } from "../../../src/orchestrator/process.js";
 import { oauthFromEnv, resolveOAuth } from "../../../src/transports/oauth/config.js";
 import { tempDb } from "../../mcp/helpers.js";
-import { postHeaders, raw, spawnServer } from "../helpers.js";
+import { postHeaders, raw, serveInProcess, spawnServer } from "../helpers.js";
 import { StandInAuthorizationServer } from "./authorization-server.js";
 import { challenge, rpc } from "./helpers.js";
 
@@ -74,6 +74,21 @@ describe("OAuth settings", () => {
     );
     expect(env).not.toHaveProperty("RALPH_OAUTH_CLIENT_SECRET");
     expect(env).toMatchObject({ RALPH_OAUTH_CLIENT_ID: "ralph", PATH: "/bin" });
+  });
+});
+
+describe("without RALPH_OAUTH_ISSUER", () => {
+  it("nothing of OAuth shows: no metadata, and the static token's challenge as before", async () => {
+    const server = await serveInProcess({ token: "static-only" });
+    try {
+      const origin = new URL(server.url).origin;
+      expect((await fetch(`${origin}/.well-known/oauth-protected-resource/mcp`)).status).toBe(404);
+      const refused = await raw(server.url, { headers: postHeaders(), body: rpc("tools/list") });
+      expect(refused.status).toBe(401);
+      expect(refused.headers["www-authenticate"]).toBe('Bearer realm="ralph-mcp"');
+    } finally {
+      await server.close();
+    }
   });
 });
 
