@@ -76,7 +76,7 @@ export async function benchDrivers(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   const sides = [
     {
-      label: "better-sqlite3, Node 20",
+      label: "better-sqlite3/Node 20",
       node: process.execPath,
       driver: "better-sqlite3",
       runs: [] as Figures[],

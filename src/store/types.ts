@@ -102,6 +102,12 @@ export interface RunStore {
   saveOutput(runId: string, output: NewExecutionOutput): Promise<void>;
   /** The run's executions' output tails, in the order they started (NotFoundError for no such run). */
   outputs(runId: string): Promise<ExecutionOutput[]>;
+  /**
+   * Now on the store's own clock (PostgreSQL: the database's), the clock heartbeats and leases
+   * are written with: judge a run's heartbeat against this, never against the local clock, so
+   * clock skew between machines cannot make a live run look abandoned.
+   */
+  now(): Promise<number>;
 }
 
 export interface TaskStore {

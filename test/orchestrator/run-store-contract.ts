@@ -93,6 +93,14 @@ export function runStoreContract(name: string, open: () => Promise<RunStoreFixtu
       await expect(store.runs.get("task-001")).rejects.toMatchObject({ code: "not_found" });
     });
 
+    it("now() is the store's clock, the one heartbeats are written with", async () => {
+      const before = await store.runs.now();
+      const run = await store.runs.create(newRun);
+      const after = await store.runs.now();
+      expect(Date.parse(run.updated_at)).toBeGreaterThanOrEqual(before);
+      expect(Date.parse(run.updated_at)).toBeLessThanOrEqual(after);
+    });
+
     it("runs whose heartbeat stopped are marked abandoned, live ones are not", async () => {
       const stale = await store.runs.create(newRun);
       await waitFor(() => Date.now() - Date.parse(stale.updated_at) > 300);

@@ -12,7 +12,7 @@ import type { PgContext } from "./context.js";
 import { RetryTransaction } from "./db.js";
 import { jsonArray, type Row, rowToTask } from "./rows.js";
 
-export async function insertTasks(ctx: PgContext, inputs: NewTask[]): Promise<CreateResult[]> {
+export async function createBatch(ctx: PgContext, inputs: NewTask[]): Promise<CreateResult[]> {
   ctx.assertOpen();
   const batch = validateBatch(inputs);
   const withDependencies = batch.tasks.some((t) => t.depends_on.length > 0);

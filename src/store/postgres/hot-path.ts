@@ -150,3 +150,11 @@ export class HotPath {
     return transition(this.ctx, id, (task, now) => T.completeTask(task, result, { now, ...options }));
   }
 }
+
+export function claimNext(ctx: PgContext, options: ClaimOptions): Promise<Task | null> {
+  return ctx.hot.claimNext(options);
+}
+
+export function complete(ctx: PgContext, id: string, result: string, options: WorkerOptions): Promise<Task> {
+  return ctx.hot.complete(id, result, options);
+}

@@ -9,7 +9,7 @@ import type { PgContext } from "./context.js";
 import type { Queryable } from "./db.js";
 import { type Row, rowToTask } from "./rows.js";
 
-export async function getTask(ctx: PgContext, id: string): Promise<Task> {
+export async function get(ctx: PgContext, id: string): Promise<Task> {
   ctx.assertOpen();
   const seq = tryParseTaskId(id);
   const rows = seq === null ? [] : await ctx.db.query<Row>(ctx.sql.getOne, [seq], { readOnly: true });
@@ -18,7 +18,7 @@ export async function getTask(ctx: PgContext, id: string): Promise<Task> {
   return rowToTask(row);
 }
 
-export async function listTasks(ctx: PgContext, query: ListQuery): Promise<TaskPage> {
+export async function list(ctx: PgContext, query: ListQuery): Promise<TaskPage> {
   ctx.assertOpen();
   const { status, limit, after, queue, scope } = listArguments(query);
   const rows = await ctx.db.query<Row & { total: number }>(

@@ -24,6 +24,7 @@ import { type RunColumns, toRun } from "../rows.js";
 import type { RunStore } from "../types.js";
 import type { Database, Queryable } from "./db.js";
 import type { Statements } from "./sql/index.js";
+import { NOW_MS } from "./sql/time.js";
 
 /** A row of the runs table as `pg` returns it (bigint as string, timestamptz as ISO string, jsonb parsed). */
 interface RunRow extends RunColumns {
@@ -119,6 +120,14 @@ export class PostgresRunStore implements RunStore {
     const [row] = seq === null ? [] : await this.db.query<RunRow>(this.sql.requestCancel, [seq]);
     // No row: the run has ended (a cancel changes nothing then) or does not exist (get says which).
     return row ? rowToRun(row) : this.get(id);
+  }
+
+  async now(): Promise<number> {
+    this.assertOpen();
+    const [row] = await this.db.query<{ now_ms: number }>({ text: `SELECT ${NOW_MS} AS now_ms` }, [], {
+      readOnly: true,
+    });
+    return Number(row?.now_ms);
   }
 
   async abandonStale(staleMs: number): Promise<Run[]> {

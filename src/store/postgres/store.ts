@@ -3,7 +3,9 @@
  *
  * The operations, by kind: create.ts (add), read.ts (get, list, next, stats), hot-path.ts (claimNext
  * and a plain complete: single statements, batched when calls arrive together), locking.ts (every
- * other change: lock the rows, apply the domain's transition, write back), admin.ts (reset, clear).
+ * other change: lock the rows, apply the domain's transition, write back), edit.ts (update, delete,
+ * reset one, import), admin.ts (reset all, clear); ../operation-store.ts makes them the TaskStore
+ * methods.
  * Their SQL is in sql/, one file per kind with its locking choices; connection.ts holds the options
  * and the pool, feed.ts the change feed (LISTEN/NOTIFY, kept out of the write transactions).
  *
@@ -14,29 +16,16 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { StoreUnavailableError, storeFailed } from "../../domain/errors.js";
-import type { NewTask, Task, TaskStats } from "../../domain/task.js";
-import { assertStorable } from "../../domain/text.js";
-import type {
-  ChangeListener,
-  ClaimOptions,
-  CreateResult,
-  ImportResult,
-  ImportRow,
-  ListQuery,
-  RetryOptions,
-  RunStore,
-  TaskPage,
-  TaskPatch,
-  TaskStore,
-  WorkerOptions,
-} from "../types.js";
+import { OperationStore, type TaskOperations } from "../operation-store.js";
+import type { ChangeListener, RunStore, TaskStore } from "../types.js";
 import * as admin from "./admin.js";
 import { connect, type PostgresStoreOptions } from "./connection.js";
 import type { PgContext } from "./context.js";
-import { insertTasks } from "./create.js";
+import * as create from "./create.js";
 import { Database } from "./db.js";
 import * as edit from "./edit.js";
 import { ChangeFeed } from "./feed.js";
+import * as hotPath from "./hot-path.js";
 import { HotPath } from "./hot-path.js";
 import * as locking from "./locking.js";
 import { migrate } from "./migrations.js";
@@ -58,7 +47,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   return store;
 }
 
-export class PostgresTaskStore implements TaskStore {
+export class PostgresTaskStore extends OperationStore<PgContext> implements TaskStore {
   readonly kind = "postgres" as const;
   readonly location: string;
   readonly schema: string;
@@ -66,11 +55,19 @@ export class PostgresTaskStore implements TaskStore {
 
   private readonly pool: pg.Pool;
   private readonly ident: string;
-  private readonly ctx: PgContext;
-  private readonly hot: HotPath;
+  protected readonly ctx: PgContext;
+  protected readonly ops: TaskOperations<PgContext> = {
+    ...create,
+    ...read,
+    ...locking,
+    ...hotPath,
+    ...edit,
+    ...admin,
+  };
   private closing: Promise<void> | null = null;
 
   constructor(options: PostgresStoreOptions) {
+    super();
     const connection = connect(options);
     this.schema = connection.schema;
     this.ident = connection.ident;
@@ -84,8 +81,9 @@ export class PostgresTaskStore implements TaskStore {
       channel: `ralph_changes_${this.schema}`,
       origin: randomUUID(),
     });
-    this.ctx = { db, sql, feed, assertOpen: () => this.assertOpen() };
-    this.hot = new HotPath(this.ctx);
+    const ctx = { db, sql, feed, assertOpen: () => this.assertOpen() } as PgContext;
+    ctx.hot = new HotPath(ctx);
+    this.ctx = ctx;
     this.runs = new PostgresRunStore(db, sql, () => this.assertOpen());
   }
 
@@ -104,99 +102,6 @@ export class PostgresTaskStore implements TaskStore {
 
   private assertOpen(): void {
     if (this.closing) throw storeFailed("The task store is closed.");
-  }
-
-  async create(input: NewTask): Promise<CreateResult> {
-    const [result] = await insertTasks(this.ctx, [input]);
-    return result as CreateResult;
-  }
-
-  createBatch(inputs: NewTask[]): Promise<CreateResult[]> {
-    return insertTasks(this.ctx, inputs);
-  }
-
-  get(id: string): Promise<Task> {
-    return read.getTask(this.ctx, id);
-  }
-
-  list(query: ListQuery = {}): Promise<TaskPage> {
-    return read.listTasks(this.ctx, query);
-  }
-
-  peekNext(): Promise<Task | null> {
-    return read.peekNext(this.ctx);
-  }
-
-  stats(): Promise<TaskStats> {
-    return read.stats(this.ctx);
-  }
-
-  completeIds(prefix: string, limit = 20): Promise<string[]> {
-    return read.completeIds(this.ctx, prefix, limit);
-  }
-
-  claimNext(options: ClaimOptions): Promise<Task | null> {
-    return this.hot.claimNext(options);
-  }
-
-  async complete(id: string, result: string, options: WorkerOptions = {}): Promise<Task> {
-    assertStorable("result", result);
-    return this.hot.complete(id, result, options);
-  }
-
-  start(id: string, options: ClaimOptions): Promise<Task> {
-    return locking.start(this.ctx, id, options);
-  }
-
-  renewLease(id: string, options: Required<ClaimOptions>): Promise<Task> {
-    return locking.renewLease(this.ctx, id, options);
-  }
-
-  async fail(id: string, reason: string, options: WorkerOptions = {}): Promise<Task> {
-    assertStorable("reason", reason);
-    return locking.fail(this.ctx, id, reason, options);
-  }
-
-  async retry(id: string, feedback: string, options: RetryOptions = {}): Promise<Task> {
-    assertStorable("feedback", feedback);
-    return locking.retry(this.ctx, id, feedback, options);
-  }
-
-  release(id: string, options: WorkerOptions & { note?: string } = {}): Promise<Task> {
-    return locking.release(this.ctx, id, options);
-  }
-
-  update(id: string, patch: TaskPatch): Promise<Task> {
-    return edit.update(this.ctx, id, patch);
-  }
-
-  delete(id: string, options: { force?: boolean | undefined } = {}): Promise<Task> {
-    return edit.remove(this.ctx, id, options.force === true);
-  }
-
-  reset(id: string): Promise<Task> {
-    return edit.reset(this.ctx, id);
-  }
-
-  importTasks(rows: ImportRow[]): Promise<ImportResult> {
-    return edit.importTasks(this.ctx, rows);
-  }
-
-  async completeBatch(ids: string[], result: string): Promise<Task[]> {
-    assertStorable("result", result);
-    return locking.completeBatch(this.ctx, ids, result);
-  }
-
-  expireLeases(): Promise<Task[]> {
-    return locking.expireLeases(this.ctx);
-  }
-
-  resetAll(): Promise<number> {
-    return admin.resetAll(this.ctx);
-  }
-
-  clearCompleted(): Promise<number> {
-    return admin.clearCompleted(this.ctx);
   }
 
   onChange(listener: ChangeListener): () => void {

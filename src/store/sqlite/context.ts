@@ -11,6 +11,8 @@ export interface SqliteContext {
   readonly clock: StoreClock;
   /** Queue a write (write-queue.ts); resolves once committed. */
   write<R>(op: WriteOp<R>): Promise<R>;
+  /** When a claim last looked for expired leases (src/domain/claim.ts: LEASE_RECOVERY_MS). */
+  readonly claimState: { lastExpiryCheck: number };
   /** Run a read against the last committed state, retrying while another process is busy. */
   read<R>(fn: () => R): R;
 }

@@ -11,7 +11,7 @@ import type { CreateResult } from "../types.js";
 import type { SqliteContext } from "./context.js";
 import { rowToTask } from "./rows.js";
 
-export function insertTasks(ctx: SqliteContext, inputs: NewTask[]): Promise<CreateResult[]> {
+export function createBatch(ctx: SqliteContext, inputs: NewTask[]): Promise<CreateResult[]> {
   const { stmt } = ctx;
   // Validate before queueing: a bad batch never reaches the file.
   let batch: ReturnType<typeof validateBatch>;

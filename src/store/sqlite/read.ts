@@ -32,7 +32,7 @@ export function mustGet(ctx: SqliteContext, id: string): Row {
   return row;
 }
 
-export function getTask(ctx: SqliteContext, id: string): Task {
+export function get(ctx: SqliteContext, id: string): Task {
   const seq = tryParseTaskId(id);
   const row = seq === null ? undefined : ctx.read(() => ctx.stmt.getBySeq.get(seq));
   if (!row) throw ctx.read(() => notFound(ctx, id));
@@ -49,7 +49,7 @@ function counts(ctx: SqliteContext): { byStatus: Record<TaskStatus, number>; att
   return { byStatus, attempts };
 }
 
-export function listTasks(ctx: SqliteContext, query: ListQuery): TaskPage {
+export function list(ctx: SqliteContext, query: ListQuery): TaskPage {
   const { status, limit, after, queue, scope } = listArguments(query);
   return ctx.read(() => {
     const rows = queue

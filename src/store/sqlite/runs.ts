@@ -154,6 +154,10 @@ export class SqliteRunStore implements RunStore {
     });
   }
 
+  async now(): Promise<number> {
+    return this.clock.now();
+  }
+
   abandonStale(staleMs: number): Promise<Run[]> {
     return this.write(() => {
       const now = this.clock.now();

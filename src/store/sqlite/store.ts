@@ -6,32 +6,19 @@
  * a savepoint per operation, acknowledged only after COMMIT. Reads run outside the queue against
  * the last committed state (WAL readers never block). The operations, by kind: create.ts (add),
  * read.ts (get, list, next, stats), transition.ts (claim, start, complete, fail, retry, release,
- * leases), edit.ts (update, delete, reset one, import), admin.ts (reset all, clear); their SQL is in statements.ts, the change feed in feed.ts.
+ * leases), edit.ts (update, delete, reset one, import), admin.ts (reset all, clear); their SQL is in
+ * statements.ts, the change feed in feed.ts. ../operation-store.ts makes them the TaskStore methods.
  */
 import { randomUUID } from "node:crypto";
 import { mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { type StoreClock, wallClock } from "../../domain/clock.js";
 import { isRalphError, type RalphError, storeFailed } from "../../domain/errors.js";
-import type { NewTask, Task, TaskStats } from "../../domain/task.js";
-import { assertStorable } from "../../domain/text.js";
-import type {
-  ChangeListener,
-  ClaimOptions,
-  CreateResult,
-  ImportResult,
-  ImportRow,
-  ListQuery,
-  RetryOptions,
-  RunStore,
-  TaskPage,
-  TaskPatch,
-  TaskStore,
-  WorkerOptions,
-} from "../types.js";
+import { OperationStore, type TaskOperations } from "../operation-store.js";
+import type { ChangeListener, RunStore, TaskStore } from "../types.js";
 import * as admin from "./admin.js";
 import type { SqliteContext } from "./context.js";
-import { insertTasks } from "./create.js";
+import * as create from "./create.js";
 import { openSqliteDatabase, type SqliteDatabase, type SqliteDriverName } from "./driver.js";
 import * as edit from "./edit.js";
 import { SqliteChangeFeed } from "./feed.js";
@@ -39,7 +26,7 @@ import { MIGRATIONS } from "./migrations.js";
 import * as read from "./read.js";
 import { SqliteRunStore } from "./runs.js";
 import { prepareStatements } from "./statements.js";
-import * as op from "./transition.js";
+import * as transition from "./transition.js";
 import { acquireWriteLock, withBusyRetry } from "./write-lock.js";
 import { type WriteOp, WriteQueue } from "./write-queue.js";
 
@@ -89,7 +76,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteTaskStore {
   return new SqliteTaskStore(options);
 }
 
-export class SqliteTaskStore implements TaskStore {
+export class SqliteTaskStore extends OperationStore<SqliteContext> implements TaskStore {
   readonly kind = "sqlite" as const;
   readonly location: string;
   readonly runs: RunStore;
@@ -98,15 +85,22 @@ export class SqliteTaskStore implements TaskStore {
   readonly driver: SqliteDriverName;
   private readonly db: SqliteDatabase;
   private readonly busyTimeoutMs: number;
-  private readonly ctx: SqliteContext;
+  protected readonly ctx: SqliteContext;
+  protected readonly ops: TaskOperations<SqliteContext> = {
+    ...create,
+    ...read,
+    ...transition,
+    ...edit,
+    ...admin,
+  };
   private readonly queue: WriteQueue;
   private readonly feed: SqliteChangeFeed;
-  private readonly claimState: op.ClaimState = { lastExpiryCheck: 0 };
   private closed = false;
   /** The database file this store opened (device and inode), null for ":memory:". */
   private readonly file: { dev: number; ino: number } | null;
 
   constructor(options: SqliteStoreOptions) {
+    super();
     this.location = options.path;
     this.busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
     let db: SqliteDatabase | undefined;
@@ -145,7 +139,7 @@ export class SqliteTaskStore implements TaskStore {
       return withBusyRetry(this.busyTimeoutMs, fn);
     };
     const clock = options.clock ?? wallClock;
-    this.ctx = { db: this.db, stmt, clock, write, read: readFn };
+    this.ctx = { db: this.db, stmt, clock, write, read: readFn, claimState: { lastExpiryCheck: 0 } };
     this.runs = new SqliteRunStore(this.db, (fn) => write(fn), readFn, clock);
   }
 
@@ -189,109 +183,14 @@ export class SqliteTaskStore implements TaskStore {
     }
   }
 
-  // ---------------------------------------------------------------- TaskStore
-
-  async create(input: NewTask): Promise<CreateResult> {
-    const [result] = await insertTasks(this.ctx, [input]);
-    return result as CreateResult;
-  }
-
-  createBatch(inputs: NewTask[]): Promise<CreateResult[]> {
-    return insertTasks(this.ctx, inputs);
-  }
-
-  async get(id: string): Promise<Task> {
-    return read.getTask(this.ctx, id);
-  }
-
-  async list(query: ListQuery = {}): Promise<TaskPage> {
-    return read.listTasks(this.ctx, query);
-  }
-
-  async peekNext(): Promise<Task | null> {
-    return read.peekNext(this.ctx);
-  }
-
-  async stats(): Promise<TaskStats> {
-    return read.stats(this.ctx);
-  }
-
-  async completeIds(prefix: string, limit = 20): Promise<string[]> {
-    return read.completeIds(this.ctx, prefix, limit);
-  }
-
-  claimNext(options: ClaimOptions): Promise<Task | null> {
-    return op.claimNext(this.ctx, this.claimState, options);
-  }
-
-  start(id: string, options: ClaimOptions): Promise<Task> {
-    return op.start(this.ctx, id, options);
-  }
-
-  renewLease(id: string, options: Required<ClaimOptions>): Promise<Task> {
-    return op.renewLease(this.ctx, id, options);
-  }
-
-  async complete(id: string, result: string, options: WorkerOptions = {}): Promise<Task> {
-    assertStorable("result", result);
-    return op.complete(this.ctx, id, result, options);
-  }
-
-  async completeBatch(ids: string[], result: string): Promise<Task[]> {
-    assertStorable("result", result);
-    return op.completeBatch(this.ctx, ids, result);
-  }
-
-  async fail(id: string, reason: string, options: WorkerOptions = {}): Promise<Task> {
-    assertStorable("reason", reason);
-    return op.fail(this.ctx, id, reason, options);
-  }
-
-  async retry(id: string, feedback: string, options: RetryOptions = {}): Promise<Task> {
-    assertStorable("feedback", feedback);
-    return op.retry(this.ctx, id, feedback, options);
-  }
-
-  release(id: string, options: WorkerOptions & { note?: string } = {}): Promise<Task> {
-    return op.release(this.ctx, id, options);
-  }
-
-  expireLeases(): Promise<Task[]> {
-    return op.expireLeases(this.ctx);
-  }
-
-  update(id: string, patch: TaskPatch): Promise<Task> {
-    return edit.update(this.ctx, id, patch);
-  }
-
-  delete(id: string, options: { force?: boolean | undefined } = {}): Promise<Task> {
-    return edit.remove(this.ctx, id, options.force === true);
-  }
-
-  reset(id: string): Promise<Task> {
-    return edit.reset(this.ctx, id);
-  }
-
-  importTasks(rows: ImportRow[]): Promise<ImportResult> {
-    return edit.importTasks(this.ctx, rows);
-  }
-
-  resetAll(): Promise<number> {
-    return admin.resetAll(this.ctx);
-  }
-
-  clearCompleted(): Promise<number> {
-    return admin.clearCompleted(this.ctx);
-  }
-
   onChange(listener: ChangeListener): () => void {
     return this.feed.onChange(listener);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.queue.close();
     this.closed = true;
+    await this.queue.close();
     this.feed.close();
     this.db.close();
   }

@@ -56,16 +56,8 @@ function expireDue(ctx: SqliteContext, now: number, changes: ChangeRecord[]): Ta
   return due.map((row) => save(ctx, row, T.expireLease(rowToTask(row), now), changes));
 }
 
-/** When a claim last looked for expired leases (per store object). */
-export interface ClaimState {
-  lastExpiryCheck: number;
-}
-
-export function claimNext(
-  ctx: SqliteContext,
-  state: ClaimState,
-  options: ClaimOptions,
-): Promise<Task | null> {
+export function claimNext(ctx: SqliteContext, options: ClaimOptions): Promise<Task | null> {
+  const state = ctx.claimState;
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   return ctx.write((changes) => {
     const now = ctx.clock.now();
