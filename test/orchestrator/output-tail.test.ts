@@ -101,6 +101,7 @@ describe("the agent's output tail", () => {
     const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
     await waitFor(() => stdout.includes("task-001 attempt 1 (w1) │ hello from the agent"), {
       what: "the agent's output in the watcher",
+      timeoutMs: 30_000, // a CLI process starting on a loaded machine
     });
     expect(stdout).toMatch(/run-001 running \(task-001 attempt 1 executing\)/);
     writeFileSync(go, "");
