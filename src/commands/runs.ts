@@ -1,11 +1,13 @@
-/** `ralph-mcp runs list | show ID | cancel ID`: the orchestrator's runs, from any process sharing the store. */
+/** `ralph-mcp runs list | show ID | watch ID | cancel ID`: the orchestrator's runs, from any process sharing the store. */
 import type { Command } from "commander";
 import { out, printJson, withExistingStore } from "./context.js";
 import { runDetail, runTable } from "./format.js";
 import { jsonOption } from "./options.js";
+import { registerRunsWatch } from "./runs-watch.js";
 
 export function registerRuns(program: Command): void {
-  const runs = program.command("runs").description("Orchestrator runs: list, show, cancel");
+  const runs = program.command("runs").description("Orchestrator runs: list, show, watch, cancel");
+  registerRunsWatch(runs, program);
 
   jsonOption(
     runs.command("list", { isDefault: true }).alias("ls").description("Recent runs, newest first"),

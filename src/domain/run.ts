@@ -3,7 +3,7 @@
  * as it is kept in the store and shown on `task://runs/{id}`, and the rules both run stores follow.
  * Pure, no I/O.
  */
-import { runEnded } from "./errors.js";
+import { runEnded, ValidationError } from "./errors.js";
 
 /**
  * running    the loop is working (or waiting out a breaker cooldown)
@@ -172,4 +172,36 @@ export function abandonRun(run: Run, now: number): Run {
     finished_at: at,
     updated_at: at,
   };
+}
+
+/**
+ * The tail of one execution's output (stdout and stderr as they came), kept in the store while it
+ * runs so any process can follow it (`ralph-mcp runs watch`, the dashboard). At most
+ * OUTPUT_TAIL_BYTES: older lines are dropped, and `text` then begins with a note saying so.
+ */
+export interface ExecutionOutput {
+  run_id: string;
+  task_id: string;
+  attempt: number;
+  /** The run's worker (1 … parallel) that ran it. */
+  worker: number | null;
+  text: string;
+  /** How many bytes of earlier output were dropped. */
+  dropped_bytes: number;
+  updated_at: string;
+}
+
+export type NewExecutionOutput = Omit<ExecutionOutput, "run_id" | "updated_at">;
+
+/** Most bytes of one execution's output kept in the store. */
+export const OUTPUT_TAIL_BYTES = 64 * 1024;
+
+/** What both stores check before keeping an output tail: its bounds (the caller cuts it). */
+export function checkOutput(output: NewExecutionOutput): void {
+  if (new TextEncoder().encode(output.text).length > OUTPUT_TAIL_BYTES + 256) {
+    throw new ValidationError(`An output tail is at most ${OUTPUT_TAIL_BYTES} bytes; cut it first.`);
+  }
+  if (!Number.isInteger(output.attempt) || output.attempt < 1) {
+    throw new ValidationError(`attempt must be a whole number ≥ 1 (got ${output.attempt}).`);
+  }
 }

@@ -7,6 +7,7 @@
 import { LIMITS, type Task } from "../domain/task.js";
 import { log } from "../log.js";
 import { keepLease } from "./lease.js";
+import type { StreamedOutput } from "./output-tail.js";
 import { buildPrompt } from "./prompt.js";
 import {
   type ExecutionResult,
@@ -57,6 +58,8 @@ export interface AttemptContext {
   verifyAfterMerge?: boolean | undefined;
   /** The attempt moved on to merging its work back. */
   onMerging?(): void;
+  /** Where the execution's output streams to (the store's tail), when the run keeps one. */
+  output?: StreamedOutput | undefined;
   /** Count tokens against the run (stats, budget); returns their cost in USD. */
   spend(tokens: TokenUsage | undefined, model: string | undefined): number;
 }
@@ -95,7 +98,14 @@ export async function executeAndVerify(task: Task, ctx: AttemptContext): Promise
     result = await Promise.resolve()
       .then(() =>
         executor.execute(
-          { task, attempt, prompt: buildPrompt(task, attempt), runId: ctx.runId, workspace: where },
+          {
+            task,
+            attempt,
+            prompt: buildPrompt(task, attempt),
+            runId: ctx.runId,
+            workspace: where,
+            onOutput: ctx.output?.write,
+          },
           execution.signal,
         ),
       )
@@ -148,6 +158,7 @@ export async function executeAndVerify(task: Task, ctx: AttemptContext): Promise
     if (!result?.ok) result = { ok: false, error: why, tokens: { input: 0, output: 0 } };
     else integrated = { kept: false, feedback: why, error: why };
   } finally {
+    await ctx.output?.flush();
     lease.stop();
     ctx.runSignal.removeEventListener("abort", onRunAbort);
     await workspace?.dispose().catch((error: unknown) => {

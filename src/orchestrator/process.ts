@@ -11,7 +11,9 @@
  * inherits the server's environment (agents need their own keys) except the server's own secrets
  * (WITHHELD_ENV: RALPH_HTTP_TOKEN, the HTTP transport's bearer token; RALPH_OAUTH_CLIENT_SECRET).
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
+import { StringDecoder } from "node:string_decoder";
 import { EXECUTION_ENV, killTree, newExecutionMark, reaper, treeAlive } from "./process-tree.js";
 import { decodeCutEnd, decodeCutStart } from "./text-cut.js";
 
@@ -27,6 +29,8 @@ export interface CommandSpec {
   maxOutputBytes: number;
   killGraceMs: number;
   cwd?: string | undefined;
+  /** Every piece of stdout and stderr as it comes, decoded (for the run's live output tail). */
+  onOutput?: ((text: string) => void) | undefined;
 }
 
 export interface CommandOutcome {
@@ -114,6 +118,12 @@ export function runCommand(spec: CommandSpec, signal?: AbortSignal): Promise<Com
     let spawnError: string | undefined;
     let settled = false;
 
+    const live = spec.onOutput;
+    if (live) {
+      const decoders = { out: new StringDecoder("utf8"), err: new StringDecoder("utf8") };
+      child.stdout?.on("data", (chunk: Buffer) => live(decoders.out.write(chunk)));
+      child.stderr?.on("data", (chunk: Buffer) => live(decoders.err.write(chunk)));
+    }
     child.stdout?.on("data", (chunk: Buffer) => {
       const room = spec.maxOutputBytes - outBytes;
       if (room <= 0) {

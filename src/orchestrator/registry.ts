@@ -156,11 +156,13 @@ export class RunRegistry {
     const run = await this.store.runs.get(id);
     if (run.status !== "running" || this.active.has(run.id)) return run;
     const staleMs = this.staleRunMs();
-    if (Date.now() - Date.parse(run.updated_at) <= staleMs) return run;
+    // Judged on the store's clock, the one the heartbeat was written with (not this machine's).
+    const age = async (r: Run) => (await this.store.runs.now()) - Date.parse(r.updated_at);
+    if ((await age(run)) <= staleMs) return run;
     try {
       await this.store.runs.abandonStale(staleMs);
       const after = await this.store.runs.get(id);
-      if (after.status !== "running" || Date.now() - Date.parse(after.updated_at) <= staleMs) return after;
+      if (after.status !== "running" || (await age(after)) <= staleMs) return after;
     } catch (error) {
       log.warn({ err: error, run: run.id }, "could not mark a stale run as abandoned");
     }

@@ -24,6 +24,7 @@ import { claimFor, dispatch } from "./dispatch.js";
 import { formatDuration, oneLine } from "./format.js";
 import { retryDelay } from "./options.js";
 import { applyOutcome } from "./outcome.js";
+import { StreamedOutput } from "./output-tail.js";
 import { spend } from "./pricing.js";
 import { ProgressFeed, startRunTimers, workingMessage } from "./progress.js";
 import { createRunRecord, RunRecorder } from "./run-record.js";
@@ -289,6 +290,9 @@ class ActiveRun implements RunHandle {
       },
       spend: (tokens, model) => spend(this.stats, this.parts.prices, tokens, model),
       workspaces: this.parts.workspaces,
+      output: new StreamedOutput({ task_id: task.id, attempt, worker: slot }, (o) =>
+        this.store.runs.saveOutput(this.id, o),
+      ),
       verifyAfterMerge: this.parts.verifyAfterMerge,
       onMerging: () => {
         this.workers.update(slot, { phase: "merging" });

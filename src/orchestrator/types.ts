@@ -25,6 +25,8 @@ export interface ExecutionRequest {
   runId: string;
   /** The attempt's own folder (a git worktree) when the run has workspaces: the agent works there. */
   workspace?: string | undefined;
+  /** Output as it comes (stdout and stderr), for the run's live tail; executors that stream call it. */
+  onOutput?: ((text: string) => void) | undefined;
 }
 
 export type ExecutionResult =

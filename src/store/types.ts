@@ -7,7 +7,7 @@
  */
 
 import type { ImportResult, ImportRow } from "../domain/import.js";
-import type { NewRun, Run, RunUpdate } from "../domain/run.js";
+import type { ExecutionOutput, NewExecutionOutput, NewRun, Run, RunUpdate } from "../domain/run.js";
 import type { FeedbackSource, NewTask, Task, TaskStats, TaskStatus } from "../domain/task.js";
 import type { TaskPatch } from "../domain/validate.js";
 
@@ -95,6 +95,19 @@ export interface RunStore {
   requestCancel(id: string): Promise<Run>;
   /** Mark runs whose heartbeat is older than `staleMs` as abandoned; returns them. */
   abandonStale(staleMs: number): Promise<Run[]>;
+  /**
+   * Keep the latest tail of one execution's output (replacing the one saved before for the same
+   * run, task and attempt). The caller bounds it (OUTPUT_TAIL_BYTES); a longer text is refused.
+   */
+  saveOutput(runId: string, output: NewExecutionOutput): Promise<void>;
+  /** The run's executions' output tails, in the order they started (NotFoundError for no such run). */
+  outputs(runId: string): Promise<ExecutionOutput[]>;
+  /**
+   * Now on the store's own clock (PostgreSQL: the database's), the clock heartbeats and leases
+   * are written with: judge a run's heartbeat against this, never against the local clock, so
+   * clock skew between machines cannot make a live run look abandoned.
+   */
+  now(): Promise<number>;
 }
 
 export interface TaskStore {

@@ -130,9 +130,12 @@ describe("the queue from a terminal", () => {
     const again = await ralph(db, ["complete", "task-001"]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain("task-001 is already completed.");
-    expect((await ralph(db, ["fail", "task-002", "--reason", "no time"])).stdout).toBe(
-      "Failed task: task-002\n",
-    );
+    expect(
+      json<Task>((await ralph(db, ["fail", "task-002", "--reason", "no time", "--json"])).stdout),
+    ).toMatchObject({
+      status: "failed",
+      failure_reason: "no time",
+    });
     const noReason = await ralph(db, ["fail", "task-002"]);
     expect(noReason.code).toBe(64);
     expect(noReason.stderr).toMatch(/required option '-r, --reason <text>' not specified/);
@@ -140,6 +143,10 @@ describe("the queue from a terminal", () => {
     expect(retried).toMatchObject({ code: 0, stdout: "Queued task task-002 again (attempt 1 of 3 next)\n" });
     const fed = json<Task>((await ralph(db, ["show", "task-002", "--json"])).stdout);
     expect(fed.feedback).toMatchObject([{ text: "start earlier", source: "user" }]);
+    expect(json<Task>((await ralph(db, ["retry", "task-001", "--json"])).stdout).status).toBe("pending");
+    expect((await ralph(db, ["complete", "task-001", "-r", "written again"])).stdout).toBe(
+      "Completed task: task-001\n",
+    );
     const pendingRetry = await ralph(db, ["retry", "task-002"]);
     expect(pendingRetry.code).toBe(1);
     expect(pendingRetry.stderr).toContain("task-002 is pending");
@@ -200,6 +207,12 @@ describe("runs", () => {
     const show = await ralph(db, ["runs", "show", run.id]);
     expect(show.stdout).toMatch(/^run-001 {2}running/);
     expect(show.stdout).not.toMatch(/tokens|cost/); // a command executor reports none
+    expect(
+      json<{ id: string; status: string }>((await ralph(db, ["runs", "show", run.id, "--json"])).stdout),
+    ).toMatchObject({
+      id: run.id,
+      status: "running",
+    });
     const cancel = await ralph(db, ["runs", "cancel", run.id, "--json"]);
     expect(json<{ cancel_requested: boolean }>(cancel.stdout).cancel_requested).toBe(true);
     const missing = await ralph(db, ["runs", "show", "run-009"]);

@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { openSqliteDatabase } from "../../src/store/sqlite/driver.js";
 import { MODERN, tempDb } from "../mcp/helpers.js";
 import { connectV2, INITIALIZE, postHeaders, raw, serveInProcess, spawnServer } from "./helpers.js";
 
@@ -102,5 +103,41 @@ describe("issue 13 over HTTP", () => {
     expect(await proc.exited).toEqual({ code: 1, signal: null });
     expect(proc.stderr()).toContain("unhandled rejection");
     expect(proc.stderr()).toContain('"msg":"stopped"');
+  });
+});
+
+describe("SQLite lock waits", () => {
+  it("a busy store delays only the writes waiting for it: /healthz and reads answer meanwhile", async () => {
+    const tmp = tempDb();
+    const proc = spawnServer(tmp.db);
+    const holder = openSqliteDatabase(tmp.db);
+    try {
+      const url = await proc.url;
+      const base = new URL(url);
+      const mcp = await connectV2(url, "legacy", "lock-waiter");
+      // Another process takes the write lock and keeps it.
+      holder.exec("BEGIN IMMEDIATE");
+      let added = false;
+      const adding = mcp
+        .callTool({ name: "add_task", arguments: { description: "waits for the lock" } })
+        .then((r) => {
+          added = true;
+          return r;
+        });
+      const health = await raw(`${base.origin}/healthz`, { method: "GET", path: "/healthz" });
+      expect(health.status).toBe(200);
+      const listed = (await mcp.callTool({ name: "list_tasks", arguments: {} })) as { isError?: boolean };
+      expect(listed.isError).not.toBe(true);
+      expect(added).toBe(false); // still waiting for the lock, and the server answered the rest
+      holder.exec("ROLLBACK");
+      const result = (await adding) as { content: Array<{ text: string }> };
+      expect(result.content[0]?.text).toBe("Created task: task-001");
+      await mcp.close();
+    } finally {
+      holder.close();
+      proc.child.kill("SIGKILL");
+      await proc.exited;
+      tmp.cleanup();
+    }
   });
 });

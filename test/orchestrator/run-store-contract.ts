@@ -93,6 +93,14 @@ export function runStoreContract(name: string, open: () => Promise<RunStoreFixtu
       await expect(store.runs.get("task-001")).rejects.toMatchObject({ code: "not_found" });
     });
 
+    it("now() is the store's clock, the one heartbeats are written with", async () => {
+      const before = await store.runs.now();
+      const run = await store.runs.create(newRun);
+      const after = await store.runs.now();
+      expect(Date.parse(run.updated_at)).toBeGreaterThanOrEqual(before);
+      expect(Date.parse(run.updated_at)).toBeLessThanOrEqual(after);
+    });
+
     it("runs whose heartbeat stopped are marked abandoned, live ones are not", async () => {
       const stale = await store.runs.create(newRun);
       await waitFor(() => Date.now() - Date.parse(stale.updated_at) > 300);
@@ -103,6 +111,63 @@ export function runStoreContract(name: string, open: () => Promise<RunStoreFixtu
       expect(abandoned.map((r) => r.id)).toEqual([stale.id]);
       expect(await store.runs.get(stale.id)).toMatchObject({ status: "abandoned", stop_code: "abandoned" });
       expect((await store.runs.get(live.id)).status).toBe("running");
+    });
+
+    it("keeps each execution's output tail, replaced as it streams, readable by another process in start order", async () => {
+      const run = await store.runs.create(newRun);
+      await store.runs.saveOutput(run.id, {
+        task_id: "task-002",
+        attempt: 1,
+        worker: 1,
+        text: "one\n",
+        dropped_bytes: 0,
+      });
+      await store.runs.saveOutput(run.id, {
+        task_id: "task-001",
+        attempt: 1,
+        worker: 2,
+        text: "a\n",
+        dropped_bytes: 0,
+      });
+      await store.runs.saveOutput(run.id, {
+        task_id: "task-002",
+        attempt: 1,
+        worker: 1,
+        text: "one\ntwo\n",
+        dropped_bytes: 7,
+      });
+      const other = await fixture.other();
+      try {
+        const outputs = await other.runs.outputs(run.id);
+        expect(outputs.map((o) => [o.task_id, o.attempt, o.worker, o.text, o.dropped_bytes])).toEqual([
+          ["task-002", 1, 1, "one\ntwo\n", 7],
+          ["task-001", 1, 2, "a\n", 0],
+        ]);
+        expect(outputs[0]?.run_id).toBe(run.id);
+        expect(Number.isNaN(Date.parse(outputs[0]?.updated_at ?? ""))).toBe(false);
+      } finally {
+        await other.close();
+      }
+      expect(await store.runs.outputs((await store.runs.create(newRun)).id)).toEqual([]);
+      await expect(store.runs.outputs("run-999")).rejects.toThrow(/No run run-999/);
+      await expect(
+        store.runs.saveOutput("run-999", {
+          task_id: "task-001",
+          attempt: 1,
+          worker: 1,
+          text: "",
+          dropped_bytes: 0,
+        }),
+      ).rejects.toThrow(/No run run-999/);
+      await expect(
+        store.runs.saveOutput(run.id, {
+          task_id: "task-001",
+          attempt: 1,
+          worker: 1,
+          text: "x".repeat(70_000),
+          dropped_bytes: 0,
+        }),
+      ).rejects.toThrow(/at most 65536 bytes/);
     });
   });
 }

@@ -45,7 +45,7 @@ if (await postgresAvailable()) {
       await first.close();
       // Back to what version 1 left behind.
       await query(
-        `DROP TABLE ${schema}.runs; ALTER TABLE ${schema}.tasks DROP COLUMN not_before; DELETE FROM ${schema}.schema_migrations WHERE version >= 2`,
+        `DROP TABLE ${schema}.run_output; DROP TABLE ${schema}.runs; ALTER TABLE ${schema}.tasks DROP COLUMN not_before; DELETE FROM ${schema}.schema_migrations WHERE version >= 2`,
       );
 
       const store = await openPostgresStore({ connectionString: url, schema });
@@ -54,6 +54,7 @@ if (await postgresAvailable()) {
           { version: 1 },
           { version: 2 },
           { version: 3 },
+          { version: 4 },
         ]);
         expect(await store.get(task.id)).toEqual(task);
         const run = await store.runs.create({ max_tasks: 1, settings: {}, owner: "host:1" });

@@ -58,6 +58,7 @@ describe.runIf(available)("PostgreSQL store", () => {
         { version: 1, name: "tasks, dependencies" },
         { version: 2, name: "orchestrator runs" },
         { version: 3, name: "a task's back-off: not_before" },
+        { version: 4, name: "executions' output tails" },
       ]);
       await Promise.all(stores.map((s, i) => s.create({ description: `from server ${i}` })));
       expect((await stores[0]?.stats())?.total).toBe(10);
@@ -72,7 +73,7 @@ describe.runIf(available)("PostgreSQL store", () => {
         openPostgresStore({ connectionString: database.url, schema }),
         "store_unavailable",
       );
-      expect(error.message).toMatch(/version 999, newer than this ralph-mcp knows \(3\)\. Upgrade ralph-mcp/);
+      expect(error.message).toMatch(/version 999, newer than this ralph-mcp knows \(4\)\. Upgrade ralph-mcp/);
       expect(error.retryable).toBe(false);
     });
 
@@ -117,6 +118,14 @@ describe.runIf(available)("PostgreSQL store", () => {
         .map((line) => line.replaceAll(`${schema}.`, "<schema>."));
       expect(shown).toMatchInlineSnapshot(`
         [
+          "run_output.id bigint not null default nextval('<schema>.run_output_id_seq'::regclass)",
+          "run_output.run_seq bigint not null",
+          "run_output.task_id text not null",
+          "run_output.attempt integer not null",
+          "run_output.worker integer",
+          "run_output.text text not null",
+          "run_output.dropped_bytes integer not null default 0",
+          "run_output.updated_at timestamp with time zone not null",
           "runs.seq bigint not null default nextval('<schema>.run_seq'::regclass)",
           "runs.started_at timestamp with time zone not null",
           "runs.updated_at timestamp with time zone not null",
@@ -157,6 +166,8 @@ describe.runIf(available)("PostgreSQL store", () => {
           "tasks.depends_on jsonb",
           "tasks.tags jsonb",
           "tasks.not_before timestamp with time zone",
+          "CREATE UNIQUE INDEX run_output_pkey ON <schema>.run_output USING btree (id)",
+          "CREATE UNIQUE INDEX run_output_run_seq_task_id_attempt_key ON <schema>.run_output USING btree (run_seq, task_id, attempt)",
           "CREATE UNIQUE INDEX runs_pkey ON <schema>.runs USING btree (seq)",
           "CREATE INDEX runs_running ON <schema>.runs USING btree (updated_at) WHERE (status = 'running'::text)",
           "CREATE UNIQUE INDEX schema_migrations_pkey ON <schema>.schema_migrations USING btree (version)",
@@ -169,6 +180,7 @@ describe.runIf(available)("PostgreSQL store", () => {
           "CREATE UNIQUE INDEX tasks_pkey ON <schema>.tasks USING btree (seq)",
           "CREATE INDEX tasks_ready ON <schema>.tasks USING btree (priority, seq) WHERE ((status = 'pending'::text) AND (unmet_deps = 0))",
           "CREATE INDEX tasks_running ON <schema>.tasks USING btree (seq) INCLUDE (lease_expires_at) WHERE (status = 'in_progress'::text)",
+          "<schema>.run_output run_output_run_seq_fkey FOREIGN KEY (run_seq) REFERENCES <schema>.runs(seq) ON DELETE CASCADE",
           "<schema>.runs runs_status_check CHECK ((status = ANY (ARRAY['running'::text, 'finished'::text, 'stopped'::text, 'cancelled'::text, 'error'::text, 'abandoned'::text])))",
           "<schema>.task_deps task_deps_dep_seq_fkey FOREIGN KEY (dep_seq) REFERENCES <schema>.tasks(seq) ON DELETE CASCADE",
           "<schema>.task_deps task_deps_task_seq_fkey FOREIGN KEY (task_seq) REFERENCES <schema>.tasks(seq) ON DELETE CASCADE",

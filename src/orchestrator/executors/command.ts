@@ -101,6 +101,7 @@ export class CommandExecutor implements Executor {
         maxOutputBytes: utf8BytesFor(this.options.maxOutputChars),
         killGraceMs: this.options.killGraceMs,
         cwd: request.workspace ?? this.options.cwd,
+        onOutput: request.onOutput,
       },
       signal,
     );

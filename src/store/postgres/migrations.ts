@@ -122,6 +122,23 @@ CREATE INDEX runs_running ON ${s}.runs (updated_at) WHERE status = 'running';
     // filters spent attempts, so finding the head still costs one index walk.
     sql: (s) => `ALTER TABLE ${s}.tasks ADD COLUMN not_before timestamptz;`,
   },
+  {
+    version: 4,
+    name: "executions' output tails",
+    // The last OUTPUT_TAIL_BYTES of each execution's output, replaced as it streams in.
+    sql: (s) => `
+CREATE TABLE ${s}.run_output (
+  id            bigserial PRIMARY KEY,   -- the order executions started in
+  run_seq       bigint NOT NULL REFERENCES ${s}.runs (seq) ON DELETE CASCADE,
+  task_id       text NOT NULL,
+  attempt       integer NOT NULL,
+  worker        integer,
+  text          text NOT NULL,
+  dropped_bytes integer NOT NULL DEFAULT 0,
+  updated_at    timestamptz NOT NULL,
+  UNIQUE (run_seq, task_id, attempt)
+);`,
+  },
 ];
 
 const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

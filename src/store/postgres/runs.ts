@@ -6,8 +6,11 @@
 import { type NotFoundError, runNotFound } from "../../domain/errors.js";
 import {
   abandonRun,
+  checkOutput,
+  type ExecutionOutput,
   emptyRunStats,
   formatRunId,
+  type NewExecutionOutput,
   type NewRun,
   type Run,
   type RunCurrent,
@@ -21,6 +24,7 @@ import { type RunColumns, toRun } from "../rows.js";
 import type { RunStore } from "../types.js";
 import type { Database, Queryable } from "./db.js";
 import type { Statements } from "./sql/index.js";
+import { NOW_MS } from "./sql/time.js";
 
 /** A row of the runs table as `pg` returns it (bigint as string, timestamptz as ISO string, jsonb parsed). */
 interface RunRow extends RunColumns {
@@ -118,6 +122,14 @@ export class PostgresRunStore implements RunStore {
     return row ? rowToRun(row) : this.get(id);
   }
 
+  async now(): Promise<number> {
+    this.assertOpen();
+    const [row] = await this.db.query<{ now_ms: number }>({ text: `SELECT ${NOW_MS} AS now_ms` }, [], {
+      readOnly: true,
+    });
+    return Number(row?.now_ms);
+  }
+
   async abandonStale(staleMs: number): Promise<Run[]> {
     this.assertOpen();
     return this.db.transaction(async (tx) => {
@@ -127,4 +139,45 @@ export class PostgresRunStore implements RunStore {
       return runs;
     });
   }
+
+  async saveOutput(runId: string, output: NewExecutionOutput): Promise<void> {
+    this.assertOpen();
+    checkOutput(output);
+    const seq = tryParseRunId(runId);
+    if (seq === null) throw await this.notFound(runId);
+    const args = [seq, output.task_id, output.attempt, output.worker, output.text, output.dropped_bytes];
+    try {
+      await this.db.query(this.sql.saveOutput, args);
+    } catch (error) {
+      // The foreign key: no such run.
+      const cause = (error as { cause?: { code?: string } }).cause ?? (error as { code?: string });
+      if (cause?.code === "23503") throw await this.notFound(runId);
+      throw error;
+    }
+  }
+
+  async outputs(runId: string): Promise<ExecutionOutput[]> {
+    const run = await this.get(runId);
+    const rows = await this.db.query<OutputRow>(this.sql.listOutputs, [tryParseRunId(run.id)], {
+      readOnly: true,
+    });
+    return rows.map((r) => ({
+      run_id: run.id,
+      task_id: r.task_id,
+      attempt: r.attempt,
+      worker: r.worker,
+      text: r.text,
+      dropped_bytes: r.dropped_bytes,
+      updated_at: r.updated_at,
+    }));
+  }
+}
+
+interface OutputRow {
+  task_id: string;
+  attempt: number;
+  worker: number | null;
+  text: string;
+  dropped_bytes: number;
+  updated_at: string;
 }

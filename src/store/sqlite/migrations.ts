@@ -116,4 +116,22 @@ CREATE INDEX runs_running ON runs (updated_at) WHERE status = 'running';
 ALTER TABLE tasks ADD COLUMN not_before TEXT;
 `,
   },
+  {
+    version: 4,
+    name: "executions' output tails",
+    sql: `
+-- The last OUTPUT_TAIL_BYTES of each execution's output, replaced as it streams in.
+CREATE TABLE run_output (
+  id            INTEGER PRIMARY KEY,   -- the order executions started in
+  run_seq       INTEGER NOT NULL,
+  task_id       TEXT NOT NULL,
+  attempt       INTEGER NOT NULL,
+  worker        INTEGER,
+  text          TEXT NOT NULL,
+  dropped_bytes INTEGER NOT NULL DEFAULT 0,
+  updated_at    TEXT NOT NULL,
+  UNIQUE (run_seq, task_id, attempt)
+);
+`,
+  },
 ];

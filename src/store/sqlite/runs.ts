@@ -6,9 +6,12 @@ import type { StoreClock } from "../../domain/clock.js";
 import { runNotFound } from "../../domain/errors.js";
 import {
   abandonRun,
+  checkOutput,
+  type ExecutionOutput,
   emptyRunStats,
   formatRunId,
   isFinalRunStatus,
+  type NewExecutionOutput,
   type NewRun,
   type Run,
   type RunUpdate,
@@ -38,6 +41,16 @@ function rowToRun(row: RunRow): Run {
   });
 }
 
+interface OutputRow {
+  run_seq: number;
+  task_id: string;
+  attempt: number;
+  worker: number | null;
+  text: string;
+  dropped_bytes: number;
+  updated_at: string;
+}
+
 type Write = <R>(fn: () => R) => Promise<R>;
 type Read = <R>(fn: () => R) => R;
 
@@ -64,6 +77,13 @@ export class SqliteRunStore implements RunStore {
          WHERE seq = @seq`,
       ),
       requestCancel: db.prepare("UPDATE runs SET cancel_requested = 1, updated_at = ? WHERE seq = ?"),
+      saveOutput: db.prepare(
+        `INSERT INTO run_output (run_seq, task_id, attempt, worker, text, dropped_bytes, updated_at)
+         VALUES (@run_seq, @task_id, @attempt, @worker, @text, @dropped_bytes, @now)
+         ON CONFLICT (run_seq, task_id, attempt) DO UPDATE SET worker = excluded.worker,
+           text = excluded.text, dropped_bytes = excluded.dropped_bytes, updated_at = excluded.updated_at`,
+      ),
+      outputs: db.prepare<[number], OutputRow>("SELECT * FROM run_output WHERE run_seq = ? ORDER BY id"),
       stale: db.prepare<[string], RunRow>(
         "SELECT * FROM runs WHERE status = 'running' AND updated_at < ? ORDER BY seq LIMIT 100",
       ),
@@ -134,6 +154,10 @@ export class SqliteRunStore implements RunStore {
     });
   }
 
+  async now(): Promise<number> {
+    return this.clock.now();
+  }
+
   abandonStale(staleMs: number): Promise<Run[]> {
     return this.write(() => {
       const now = this.clock.now();
@@ -142,6 +166,31 @@ export class SqliteRunStore implements RunStore {
         this.save(row.seq, abandonRun(rowToRun(row), now));
         return rowToRun(this.stmt.get.get(row.seq) as RunRow);
       });
+    });
+  }
+
+  async saveOutput(runId: string, output: NewExecutionOutput): Promise<void> {
+    checkOutput(output);
+    await this.write(() => {
+      const row = this.mustGet(runId);
+      this.stmt.saveOutput.run({
+        run_seq: row.seq,
+        task_id: output.task_id,
+        attempt: output.attempt,
+        worker: output.worker,
+        text: output.text,
+        dropped_bytes: output.dropped_bytes,
+        now: new Date(this.clock.now()).toISOString(),
+      });
+    });
+  }
+
+  async outputs(runId: string): Promise<ExecutionOutput[]> {
+    return this.read(() => {
+      const run = this.mustGet(runId);
+      return this.stmt.outputs
+        .all(run.seq)
+        .map(({ run_seq, ...o }) => ({ run_id: formatRunId(run_seq), ...o }));
     });
   }
 }

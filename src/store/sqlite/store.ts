@@ -189,8 +189,8 @@ export class SqliteTaskStore extends OperationStore<SqliteContext> implements Ta
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.queue.close();
     this.closed = true;
+    await this.queue.close();
     this.feed.close();
     this.db.close();
   }

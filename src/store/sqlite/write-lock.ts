@@ -1,5 +1,6 @@
 /**
- * Taking SQLite's write lock fairly across processes.
+ * Taking SQLite's write lock fairly across processes. The store's writes wait for it without
+ * blocking the event loop (acquireWriteLockAsync); the blocking form is for start-up (migrations).
  *
  * SQLite's own busy handler sleeps 1, 2, 5, 10 … 100 ms between tries. Under steady contention a
  * writer that has backed off to long sleeps keeps missing the short windows in which the lock is
@@ -49,6 +50,61 @@ export function acquireWriteLock(db: SqliteDatabase, timeoutMs: number): void {
     lastBusyAt.set(db, performance.now());
   }
   withBusyRetry(timeoutMs, () => begin.run());
+}
+
+/**
+ * `BEGIN IMMEDIATE` without blocking the event loop: while another process holds the lock, the
+ * tries are spaced by the event loop (setImmediate at first, then ~1 ms timers), so reads, other
+ * sessions and /healthz go on answering and only the writes waiting for the lock are delayed.
+ * Resolves true once the lock is held; rejects with a rolled-back StoreUnavailableError after
+ * `timeoutMs`.
+ */
+export async function acquireWriteLockAsync(db: SqliteDatabase, timeoutMs: number): Promise<void> {
+  const begin = beginStatements.get(db) ?? db.prepare("BEGIN IMMEDIATE");
+  beginStatements.set(db, begin);
+  const started = performance.now();
+  const deadline = started + timeoutMs;
+  for (let tries = 0; ; tries++) {
+    // A writer that found the lock taken in the last 100 ms steps back a turn first (see above).
+    if (tries > 0 || !recentlyBusy(db)) {
+      try {
+        begin.run();
+        return;
+      } catch (error) {
+        if (!isBusyError(error)) throw error;
+        lastBusyAt.set(db, performance.now());
+        if (performance.now() > deadline) throw busyFor(timeoutMs, error);
+      }
+    }
+    // Short waits (another writer's commit) are polled every event-loop turn, which keeps waiters'
+    // chances about equal; a long one (a writer holding the lock for seconds) every ~1 ms.
+    await new Promise<void>((resolve) =>
+      performance.now() < started + 20 ? setImmediate(resolve) : setTimeout(resolve, 0.5 + Math.random()),
+    );
+  }
+}
+
+function recentlyBusy(db: SqliteDatabase): boolean {
+  const busyAt = lastBusyAt.get(db);
+  return busyAt !== undefined && performance.now() - busyAt < 100;
+}
+
+/**
+ * One try at `BEGIN IMMEDIATE`: true when the lock is held now, false when another process has it
+ * (or had it in the last 100 ms: then the caller waits a turn, as acquireWriteLock steps back).
+ */
+export function tryWriteLock(db: SqliteDatabase): boolean {
+  if (recentlyBusy(db)) return false;
+  const begin = beginStatements.get(db) ?? db.prepare("BEGIN IMMEDIATE");
+  beginStatements.set(db, begin);
+  try {
+    begin.run();
+    return true;
+  } catch (error) {
+    if (!isBusyError(error)) throw error;
+    lastBusyAt.set(db, performance.now());
+    return false;
+  }
 }
 
 /** Run `fn`, trying again while SQLite answers busy, for at most `timeoutMs`. */

@@ -3,14 +3,15 @@
  * `BEGIN IMMEDIATE` transaction per event-loop turn, each operation inside its own savepoint so one
  * bad call fails alone (a lone operation needs no savepoint: its failure rolls the transaction
  * back). A promise resolves only after COMMIT returned, so what was acknowledged is in the WAL.
- * The write lock is taken up front and, when another process holds it, polled at short random
- * intervals (write-lock.ts) instead of SQLite's growing back-off, which starves writers.
+ * The write lock is taken up front and, when another process holds it, waited for without
+ * blocking the event loop (write-lock.ts): reads and other callers go on meanwhile, and the writes
+ * queued while waiting join the same commit.
  */
 
 import { storeFailed } from "../../domain/errors.js";
 import type { ChangeRecord } from "../changes.js";
 import type { SqliteDatabase, SqliteStatement } from "./driver.js";
-import { acquireWriteLock } from "./write-lock.js";
+import { acquireWriteLockAsync, tryWriteLock } from "./write-lock.js";
 
 /** One operation: runs inside the write transaction and reports what it changed in `changes`. */
 export type WriteOp<R> = (changes: ChangeRecord[]) => R;
@@ -37,6 +38,8 @@ export class WriteQueue {
   private readonly commit: SqliteStatement;
   private scheduled = false;
   private closed = false;
+  /** Set while waiting for another process to let go of the write lock; writes queued meanwhile join. */
+  private waiting: Promise<void> | null = null;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -58,21 +61,46 @@ export class WriteQueue {
     });
   }
 
-  /** Commit what is queued now, then refuse further writes. */
-  close(): void {
+  /** Commit what is queued now (waiting for the lock if another process holds it), then refuse further writes. */
+  async close(): Promise<void> {
     if (this.closed) return;
     if (this.queue.length > 0) this.flush();
     this.closed = true;
+    await this.waiting;
   }
 
   private flush(): void {
     this.scheduled = false;
-    const ops = this.queue.splice(0);
-    if (ops.length === 0) return;
+    if (this.waiting !== null || this.queue.length === 0) return;
+    let locked: boolean;
     try {
-      acquireWriteLock(this.db, this.busyTimeoutMs);
+      locked = tryWriteLock(this.db);
     } catch (error) {
-      for (const op of ops) op.reject(error);
+      for (const op of this.queue.splice(0)) op.reject(error);
+      return;
+    }
+    if (locked) {
+      this.commitQueued();
+      return;
+    }
+    // Another process writes: wait for the lock without holding up the event loop.
+    this.waiting = acquireWriteLockAsync(this.db, this.busyTimeoutMs).then(
+      () => {
+        this.waiting = null;
+        this.commitQueued();
+      },
+      (error) => {
+        this.waiting = null;
+        for (const op of this.queue.splice(0)) op.reject(error);
+      },
+    );
+  }
+
+  /** With the write lock held: run every queued operation and commit them together. */
+  private commitQueued(): void {
+    const ops = this.queue.splice(0);
+    if (ops.length === 0) {
+      this.db.exec("ROLLBACK");
       return;
     }
     const isolated = ops.length > 1;

@@ -1,4 +1,4 @@
--- user_version 3
+-- user_version 4
 
 -- index runs_running
 CREATE INDEX runs_running ON runs (updated_at) WHERE status = 'running';
@@ -21,6 +21,19 @@ CREATE TABLE changes (
   origin    TEXT NOT NULL,   -- which store object wrote it, so a process skips its own
   kind      TEXT NOT NULL,
   task_seqs TEXT             -- JSON array of task seqs, NULL for "everything"
+);
+
+-- table run_output
+CREATE TABLE run_output (
+  id            INTEGER PRIMARY KEY,   -- the order executions started in
+  run_seq       INTEGER NOT NULL,
+  task_id       TEXT NOT NULL,
+  attempt       INTEGER NOT NULL,
+  worker        INTEGER,
+  text          TEXT NOT NULL,
+  dropped_bytes INTEGER NOT NULL DEFAULT 0,
+  updated_at    TEXT NOT NULL,
+  UNIQUE (run_seq, task_id, attempt)
 );
 
 -- table runs

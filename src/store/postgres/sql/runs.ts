@@ -65,3 +65,18 @@ ORDER BY seq
 LIMIT 100
 FOR NO KEY UPDATE SKIP LOCKED`,
 });
+
+/** Keep an execution's output tail. $1 run seq, $2 task id, $3 attempt, $4 worker, $5 text, $6 dropped bytes. */
+export const saveOutput = (s: string): Statement => ({
+  name: "ralph_save_output",
+  text: `
+INSERT INTO ${s}.run_output (run_seq, task_id, attempt, worker, text, dropped_bytes, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, ${STATEMENT_NOW})
+ON CONFLICT (run_seq, task_id, attempt) DO UPDATE SET worker = excluded.worker, text = excluded.text,
+  dropped_bytes = excluded.dropped_bytes, updated_at = excluded.updated_at`,
+});
+
+/** A run's output tails in the order its executions started. $1 run seq. */
+export const listOutputs = (s: string): Statement => ({
+  text: `SELECT * FROM ${s}.run_output WHERE run_seq = $1 ORDER BY id`,
+});
