@@ -9,6 +9,7 @@ import { Command, CommanderError } from "commander";
 import { CliError, EXIT } from "./commands/exit.js";
 import { COMMANDS } from "./commands/index.js";
 import { registerStdioServer } from "./commands/stdio.js";
+import { refuseUnknownSubcommands } from "./commands/subcommands.js";
 import { cliMessage, exitCodeOf } from "./commands/wording.js";
 import { isRalphError } from "./domain/errors.js";
 import { log } from "./log.js";
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerStdioServer(program);
   for (const register of COMMANDS) register(program);
+  refuseUnknownSubcommands(program);
   return program;
 }
 

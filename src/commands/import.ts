@@ -1,7 +1,8 @@
 /**
  * `ralph-mcp import FILE`: add the tasks of a file that `export` wrote (a JSON array, or JSON
  * lines), or any list of {description, priority, …} objects. All or nothing: one bad row adds
- * nothing and is named. A row whose idempotency_key is stored already is skipped, so importing
+ * nothing and is named. A row whose task is here already (its idempotency_key is stored, or the
+ * task by its id has its created_at and description: domain/import.ts) is skipped, so importing
  * the same file twice adds its tasks once; ids are kept where the store has none by them, and
  * depends_on follows the file's ids to the tasks' ids here.
  */
@@ -13,6 +14,9 @@ import { validateImport } from "../domain/import.js";
 import { CliError, EXIT, out, printJson, withStore } from "./context.js";
 import { jsonOption } from "./options.js";
 import { cliMessage } from "./wording.js";
+
+/** A message as a sentence: with its full stop, so what follows reads as the next one. */
+const sentence = (text: string): string => (/[.!?]$/.test(text) ? text : `${text}.`);
 
 /** The rows of a file: a JSON array, an object with a `tasks` array, or one JSON value a line. */
 export function parseRows(text: string, name: string): unknown[] {
@@ -67,7 +71,10 @@ export function registerImport(program: Command): void {
       rows = validateImport(parseRows(text, name));
     } catch (error) {
       if (!isRalphError(error)) throw error;
-      throw new CliError(`${name}: ${cliMessage(error, { rows: true })} Nothing was imported.`, EXIT.data);
+      throw new CliError(
+        `${name}: ${sentence(cliMessage(error, { rows: true }))} Nothing was imported.`,
+        EXIT.data,
+      );
     }
     await withStore(program, async (store) => {
       let result: Awaited<ReturnType<typeof store.importTasks>>;
@@ -75,15 +82,16 @@ export function registerImport(program: Command): void {
         result = await store.importTasks(rows);
       } catch (error) {
         if (!isRalphError(error) || error.code !== "invalid_input") throw error;
-        throw new CliError(`${name}: ${cliMessage(error, { rows: true })} Nothing was imported.`, EXIT.data);
+        throw new CliError(
+          `${name}: ${sentence(cliMessage(error, { rows: true }))} Nothing was imported.`,
+          EXIT.data,
+        );
       }
       if (opts.json) return printJson(result);
       const renamed = Object.entries(result.ids).filter(([from, to]) => from !== to);
       out(
         `Imported ${result.created.length} task${result.created.length === 1 ? "" : "s"}` +
-          (result.existing.length > 0
-            ? `; ${result.existing.length} already here (same idempotency_key)`
-            : ""),
+          (result.existing.length > 0 ? `; ${result.existing.length} already here` : ""),
       );
       if (renamed.length > 0) {
         out(`New ids (the file's were taken): ${renamed.map(([from, to]) => `${from} → ${to}`).join(", ")}`);

@@ -7,7 +7,14 @@ import { taskTable } from "./format.js";
 import { blockersOf, jsonOption } from "./options.js";
 
 const statusValue = schemaValue(
-  z.enum(TASK_STATUSES, { error: `status must be one of: ${TASK_STATUSES.join(", ")}` }),
+  z.enum(TASK_STATUSES, {
+    error: (issue) =>
+      `status must be one of: ${TASK_STATUSES.join(", ")}` +
+      // `list` and `stats` show blocked tasks, but blocked is not a status of its own.
+      (String(issue.input).trim() === "blocked"
+        ? ". Blocked tasks are pending ones waiting on dependencies: ralph-mcp list --status pending shows them, marked blocked"
+        : ""),
+  }),
   "status",
 );
 const limitValue = schemaValue(

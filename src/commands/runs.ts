@@ -1,6 +1,6 @@
 /** `ralph-mcp runs list | show ID | watch ID | cancel ID`: the orchestrator's runs, from any process sharing the store. */
 import type { Command } from "commander";
-import { out, printJson, withExistingStore } from "./context.js";
+import { CliError, EXIT, out, printJson, withExistingStore } from "./context.js";
 import { runDetail, runTable } from "./format.js";
 import { jsonOption } from "./options.js";
 import { registerRunsWatch } from "./runs-watch.js";
@@ -51,13 +51,14 @@ export function registerRuns(program: Command): void {
   ).action(async (id: string, opts) => {
     await withExistingStore(program, async (store) => {
       const run = await store.runs.requestCancel(id);
+      if (run.status !== "running") {
+        throw new CliError(
+          `${run.id} has already ended (${run.status}): there is nothing to cancel.`,
+          EXIT.refused,
+        );
+      }
       if (opts.json) return printJson(run);
-      out(
-        run.status === "running"
-          ? `Asked ${run.id} to stop; it stops at its next heartbeat and puts its task back in line.`
-          : `${run.id} has already ended (${run.status}).`,
-      );
-      if (run.status !== "running") process.exitCode = 1;
+      out(`Asked ${run.id} to stop; it stops at its next heartbeat and puts its task back in line.`);
     });
   });
 }

@@ -67,10 +67,30 @@ export interface ImportRow {
 export interface ImportResult {
   /** The tasks added, in file order. */
   created: import("./task.js").Task[];
-  /** Rows not added because a task with their idempotency_key exists: row number (1-based) and that task's id. */
+  /**
+   * Rows not added because the store holds their task already (a task with their idempotency_key,
+   * or the very task by their id: isStoredAlready): row number (1-based) and that task's id.
+   */
   existing: Array<{ row: number; id: string }>;
   /** For each row that named an id: the id it has now (the same unless that id was taken). */
   ids: Record<string, string>;
+}
+
+/**
+ * Whether a row is a task the store holds already: the task by the row's id was created at the
+ * same moment with the same description (what restoring the same export twice finds). Such a row
+ * is skipped, like one whose idempotency_key is stored; a row whose id is taken by another task
+ * is added under a new id.
+ */
+export function isStoredAlready(
+  row: ImportRow,
+  stored: { description: string; created_at: string } | undefined,
+): boolean {
+  if (stored === undefined || row.fileId === null || row.created_at === null) return false;
+  return (
+    stored.description === row.task.description &&
+    Date.parse(stored.created_at) === Date.parse(row.created_at)
+  );
 }
 
 const fail = (item: number, field: string | null, text: string) =>

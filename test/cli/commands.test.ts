@@ -215,10 +215,23 @@ describe("runs", () => {
     });
     const cancel = await ralph(db, ["runs", "cancel", run.id, "--json"]);
     expect(json<{ cancel_requested: boolean }>(cancel.stdout).cancel_requested).toBe(true);
+    const store2 = openSqliteStore({ path: db });
+    const ended = await store2.runs.create({
+      max_tasks: 1,
+      settings: { executor: "command" },
+      owner: "test:2",
+    });
+    await store2.runs.update(ended.id, { status: "finished", finished_at: new Date().toISOString() });
+    await store2.close();
+    expect(await ralph(db, ["runs", "cancel", ended.id])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `error: ${ended.id} has already ended (finished): there is nothing to cancel.\n`,
+    });
     const missing = await ralph(db, ["runs", "show", "run-009"]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(
-      "No run run-009. Recent runs: run-001 (ralph-mcp runs list shows them).",
+      "No run run-009. Recent runs: run-002, run-001 (ralph-mcp runs list shows them).",
     );
   });
 });
@@ -254,15 +267,10 @@ describe("export and import", () => {
       expect(after).toEqual(before);
       expect(after[0]?.feedback).toMatchObject([{ text: "again, better", source: "verifier" }]);
       expect(after[1]?.depends_on).toEqual(["task-001"]);
-      // Again: the keyed task is there already; the others are added with new ids.
-      const again = await ralph(target, ["import", file, "--json"]);
-      expect(json<{ existing: unknown[]; ids: Record<string, string> }>(again.stdout)).toMatchObject({
-        existing: [{ row: 1, id: "task-001" }],
-        ids: { "task-001": "task-001", "task-002": "task-004", "task-003": "task-005" },
-      });
-      expect(json<Task>((await ralph(target, ["show", "task-004", "--json"])).stdout).depends_on).toEqual([
-        "task-001",
-      ]);
+      // Again (a backup restored twice): every task is there already, nothing is added.
+      const again = await ralph(target, ["import", file]);
+      expect(again).toMatchObject({ code: 0, stdout: "Imported 0 tasks; 3 already here\n" });
+      expect(json<Task[]>((await ralph(target, ["export"])).stdout)).toEqual(before);
     },
   );
 
@@ -279,8 +287,9 @@ describe("export and import", () => {
     );
     const bad = await ralph(target, ["import", file]);
     expect(bad.code).toBe(65);
-    expect(bad.stderr).toContain("row 3: priority must be from 1 (highest) to 10 (lowest)");
-    expect(bad.stderr).toContain("Nothing was imported.");
+    expect(bad.stderr).toContain(
+      "row 3: priority must be from 1 (highest) to 10 (lowest). Nothing was imported.",
+    );
     writeFileSync(
       file,
       `${JSON.stringify({ description: "a" })}\n${JSON.stringify({ description: "b", depends_on: ["task-404"] })}\n`,
@@ -305,6 +314,23 @@ describe("mistakes get clear answers", () => {
     expect(r.stderr).toContain("error: unknown command 'lsit'");
     expect(r.stderr).toContain("(Did you mean list?)");
     expect(existsSync(db)).toBe(false);
+  });
+
+  it.each([
+    [["runs", "bogus"], "error: unknown command 'bogus'\n(ralph-mcp runs has:"],
+    [["runs", "lsit"], "error: unknown command 'lsit'\n(Did you mean list?)"],
+  ])("an unknown subcommand (%j) says so and suggests the nearest, exit 64", async (args, message) => {
+    const r = await ralph(db, args);
+    expect(r).toMatchObject({ code: 64, stdout: "" });
+    expect(r.stderr).toContain(message);
+  });
+
+  it("list --status blocked says how to see blocked tasks", async () => {
+    const r = await ralph(db, ["list", "--status", "blocked"]);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain(
+      "Blocked tasks are pending ones waiting on dependencies: ralph-mcp list --status pending shows them",
+    );
   });
 
   it("the same bad value gets the same message and exit code in every command", async () => {

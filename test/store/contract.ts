@@ -722,7 +722,7 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
         await rejection(store.list({ cursor: first.nextCursor ?? "" }), "invalid_input");
       });
 
-      it("imports exported tasks whole: ids, statuses, feedback and dependencies; by key only once", async () => {
+      it("imports exported tasks whole: ids, statuses, feedback and dependencies; the same task only once", async () => {
         const { validateImport } = await import("../../src/domain/import.js");
         const a = await add("a", { idempotency_key: "ka" });
         await store.start(a.id, { workerId: "w" });
@@ -731,13 +731,29 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
         await store.complete(a.id, "fine");
         const exported = (await store.list({ limit: 500 })).tasks;
         const other = await another();
-        // The same store: the key exists, so a is not added again; b's id is taken, so it gets a new one.
-        const again = await store.importTasks(validateImport(exported));
+        // The same export again: a by its key, b (no key) by its id, created_at and description.
+        const twice = await store.importTasks(validateImport(exported));
+        expect(twice).toEqual({
+          created: [],
+          existing: [
+            { row: 1, id: a.id },
+            { row: 2, id: b.id },
+          ],
+          ids: { [a.id]: a.id, [b.id]: b.id },
+        });
+        // b's id taken by another task (an edited description): it is added under a new id.
+        const edited = exported.map((t) => (t.id === b.id ? { ...t, description: "b, edited" } : t));
+        const again = await store.importTasks(validateImport(edited));
         expect(again.existing).toEqual([{ row: 1, id: a.id }]);
         expect(again.created).toHaveLength(1);
         const copy = again.created[0] as Task;
         expect(copy.id).not.toBe(b.id);
-        expect(copy).toMatchObject({ description: "b", depends_on: [a.id], tags: ["t"], status: "pending" });
+        expect(copy).toMatchObject({
+          description: "b, edited",
+          depends_on: [a.id],
+          tags: ["t"],
+          status: "pending",
+        });
         expect(again.ids).toEqual({ [a.id]: a.id, [b.id]: copy.id });
         expect((await other.stats()).total).toBe(3);
         const next = await add("after the import");

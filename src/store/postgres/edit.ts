@@ -5,7 +5,7 @@
  */
 import { dependencyCycle, unknownDependency } from "../../domain/errors.js";
 import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
-import type { ImportResult, ImportRow } from "../../domain/import.js";
+import { type ImportResult, type ImportRow, isStoredAlready } from "../../domain/import.js";
 import type { Task } from "../../domain/task.js";
 import * as T from "../../domain/transitions.js";
 import { type TaskPatch, validateTaskPatch } from "../../domain/validate.js";
@@ -89,6 +89,17 @@ export async function importTasks(ctx: PgContext, rows: ImportRow[]): Promise<Im
             Number(r.seq),
           ]),
     );
+    // The tasks by the file's ids: the same task is skipped, another one keeps its id.
+    const asked = rows
+      .map((r) => (r.fileId === null ? null : tryParseTaskId(r.fileId)))
+      .filter((s) => s !== null);
+    const byId = new Map(
+      asked.length === 0
+        ? []
+        : (
+            await tx.query<Pick<Row, "seq" | "description" | "created_at">>(ctx.sql.existingSeqs, [asked])
+          ).map((r) => [Number(r.seq), r]),
+    );
     const existing: ImportResult["existing"] = [];
     const seqOf = new Map<string, number>();
     const fresh: Array<{ i: number; row: ImportRow }> = [];
@@ -102,6 +113,12 @@ export async function importTasks(ctx: PgContext, rows: ImportRow[]): Promise<Im
         if (row.fileId) seqOf.set(row.fileId, stored);
         return;
       }
+      const sameId = row.fileId === null ? null : tryParseTaskId(row.fileId);
+      if (sameId !== null && isStoredAlready(row, byId.get(sameId))) {
+        existing.push({ row: i + 1, id: formatTaskId(sameId) });
+        if (row.fileId) seqOf.set(row.fileId, sameId);
+        return;
+      }
       const earlier = key === null ? undefined : keyRow.get(key);
       if (earlier !== undefined) {
         repeats.push({ i, row, of: earlier });
@@ -111,13 +128,7 @@ export async function importTasks(ctx: PgContext, rows: ImportRow[]): Promise<Im
       fresh.push({ i, row });
     });
     const wanted = fresh.map(({ row }) => (row.fileId === null ? null : tryParseTaskId(row.fileId)));
-    const asked = wanted.filter((s): s is number => s !== null);
-    const taken = new Set(
-      asked.length === 0
-        ? []
-        : (await tx.query<{ seq: string }>(ctx.sql.existingSeqs, [asked])).map((r) => Number(r.seq)),
-    );
-    const seqs: Array<number | null> = wanted.map((s) => (s !== null && !taken.has(s) ? s : null));
+    const seqs: Array<number | null> = wanted.map((s) => (s !== null && !byId.has(s) ? s : null));
     const kept = seqs.filter((s): s is number => s !== null);
     if (kept.length > 0) await tx.query(ctx.sql.advanceSeq, [Math.max(...kept)]);
     const missing = seqs.filter((s) => s === null).length;

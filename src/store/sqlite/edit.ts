@@ -5,7 +5,7 @@
  */
 import { dependencyCycle, unknownDependency } from "../../domain/errors.js";
 import { formatTaskId, tryParseTaskId } from "../../domain/ids.js";
-import type { ImportResult, ImportRow } from "../../domain/import.js";
+import { type ImportResult, type ImportRow, isStoredAlready } from "../../domain/import.js";
 import type { Task } from "../../domain/task.js";
 import * as T from "../../domain/transitions.js";
 import { type TaskPatch, validateTaskPatch } from "../../domain/validate.js";
@@ -86,7 +86,9 @@ export function importTasks(ctx: SqliteContext, rows: ImportRow[]): Promise<Impo
       const key = row.task.idempotency_key;
       const stored = key === null ? undefined : stmt.getByKey.get(key);
       const earlier = key === null ? undefined : keys.get(key);
-      const same = stored?.seq ?? earlier;
+      const byId = row.fileId === null ? null : tryParseTaskId(row.fileId);
+      const sameId = byId === null ? undefined : stmt.getBySeq.get(byId);
+      const same = stored?.seq ?? earlier ?? (isStoredAlready(row, sameId) ? sameId?.seq : undefined);
       if (same !== undefined) {
         existing.push({ row: i + 1, id: formatTaskId(same) });
         if (row.fileId) seqOf.set(row.fileId, same);

@@ -48,9 +48,9 @@ export const flagDependents = (s: string): Statement => ({
   text: `UPDATE ${s}.tasks SET has_dependents = true WHERE seq = ANY($1::bigint[]) AND NOT has_dependents`,
 });
 
-/** Which of these seqs are taken. $1 seqs. */
+/** The tasks (seq, description, created_at) by these seqs: which are taken, and by what. $1 seqs. */
 export const existingSeqs = (s: string): Statement => ({
-  text: `SELECT seq FROM ${s}.tasks WHERE seq = ANY($1::bigint[])`,
+  text: `SELECT seq, description, created_at FROM ${s}.tasks WHERE seq = ANY($1::bigint[])`,
 });
 
 /** Move the id sequence past ids given explicitly. $1 the highest id kept. */
