@@ -28,6 +28,31 @@ const tmp = tempDir("ralph-tarball-");
 let tarball = "";
 let mirror: { url: string; close(): Promise<void> } | undefined;
 
+const LINES = [
+  { line: "Node 20", node: () => systemNode(), flags: [] as string[], driver: "better-sqlite3" },
+  { line: "Node 22", node: () => NODE22, flags: ["--omit=optional"], driver: "node" },
+];
+/** Each line's install, started together (they overlap well: mostly unpacking); resolves to its env. */
+const installs = new Map<string, Promise<Record<string, string>>>();
+
+async function install({ line, node, flags }: (typeof LINES)[number]): Promise<Record<string, string>> {
+  const folder = join(tmp.dir, line.replace(" ", ""));
+  const env = {
+    ...(process.env as Record<string, string>),
+    // npm, npx and install scripts all run on this line's Node.
+    PATH: `${dirname(node())}:${process.env.PATH}`,
+    npm_config_better_sqlite3_binary_host: mirror?.url ?? "",
+    npm_config_update_notifier: "false",
+  };
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, "package.json"), '{ "name": "empty", "private": true }\n');
+  await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", ...flags, tarball], {
+    cwd: folder,
+    env,
+  });
+  return env;
+}
+
 beforeAll(async () => {
   assertNode22();
   if (!existsSync(join(ROOT, pkg.bin["ralph-mcp"])))
@@ -37,6 +62,11 @@ beforeAll(async () => {
   });
   tarball = join(tmp.dir, JSON.parse(stdout)[0].filename);
   mirror = await startPrebuiltMirror(systemNode());
+  for (const l of LINES) {
+    const started = install(l);
+    started.catch(() => {}); // awaited (and reported) by the line's own beforeAll
+    installs.set(l.line, started);
+  }
 });
 afterAll(async () => {
   await mirror?.close();
@@ -97,28 +127,12 @@ describe("npm pack", () => {
   });
 });
 
-describe.each([
-  { line: "Node 20", node: () => systemNode(), flags: [] as string[], driver: "better-sqlite3" },
-  { line: "Node 22", node: () => NODE22, flags: ["--omit=optional"], driver: "node" },
-])("npm install ./ralph-mcp-<version>.tgz on $line", ({ line, node, flags, driver }) => {
+describe.each(LINES)("npm install ./ralph-mcp-<version>.tgz on $line", ({ line, driver }) => {
   const folder = join(tmp.dir, line.replace(" ", ""));
   let env: Record<string, string> = {};
 
   beforeAll(async () => {
-    const bin = dirname(node());
-    env = {
-      ...(process.env as Record<string, string>),
-      // npm, npx and install scripts all run on this line's Node.
-      PATH: `${bin}:${process.env.PATH}`,
-      npm_config_better_sqlite3_binary_host: mirror?.url ?? "",
-      npm_config_update_notifier: "false",
-    };
-    mkdirSync(folder, { recursive: true });
-    writeFileSync(join(folder, "package.json"), '{ "name": "empty", "private": true }\n');
-    await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", ...flags, tarball], {
-      cwd: folder,
-      env,
-    });
+    env = (await installs.get(line)) as Record<string, string>;
   }, 300_000);
 
   it(`installs; better-sqlite3 ${driver === "node" ? "left out" : "as a prebuilt binary"}`, () => {
