@@ -70,11 +70,15 @@ Settings: RALPH_EXECUTOR (anthropic|command), RALPH_EXECUTOR_COMMAND, RALPH_VERI
 (anthropic|command|none), RALPH_VERIFIER_COMMAND, RALPH_MODEL, ANTHROPIC_API_KEY,
 ANTHROPIC_BASE_URL, and a JSON file (RALPH_CONFIG or --config) for limits, prices and timeouts.`;
 
-function number(name: string, integer: boolean) {
+/** A flag's number, in its range: a value outside it is a mistake in the command line (exit 64). */
+function number(name: string, integer: boolean, min = 0, max = Number.POSITIVE_INFINITY) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
-      throw new ValidationError(`--${name} must be a ${integer ? "whole " : ""}number ≥ 0 (got "${value}").`);
+    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      const range = max === Number.POSITIVE_INFINITY ? `≥ ${min}` : `from ${min} to ${max}`;
+      throw new ValidationError(
+        `--${name} must be a ${integer ? "whole " : ""}number ${range} (got "${value}").`,
+      );
     }
     return n;
   };
@@ -151,11 +155,11 @@ export function registerRunCommand(program: Command): void {
   program
     .command("run")
     .description("Work through the queue: execute each task, verify it, retry with feedback, stop safely")
-    .option("-n, --max-tasks <n>", "most tasks to take on (default 10)", number("max-tasks", true))
+    .option("-n, --max-tasks <n>", "most tasks to take on (default 10)", number("max-tasks", true, 1))
     .option(
       "-p, --parallel <n>",
       "tasks worked at once, one agent each (default 1: RALPH_PARALLEL)",
-      number("parallel", true),
+      number("parallel", true, 1, 64),
     )
     .option(
       "--worktrees",

@@ -87,6 +87,8 @@ export interface NewTask {
   depends_on?: string[] | undefined;
   tags?: string[] | undefined;
   idempotency_key?: string | null | undefined;
+  /** Not eligible before this time (ISO 8601): the task waits until then (`not_before`). */
+  run_at?: string | null | undefined;
 }
 
 export interface TaskStats {

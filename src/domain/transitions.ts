@@ -128,7 +128,7 @@ export function createTask(id: string, input: ValidNewTask, now: number): Task {
     updated_at: at,
     lease_expires_at: null,
     claimed_by: null,
-    not_before: null,
+    not_before: input.run_at,
   };
 }
 

@@ -55,6 +55,13 @@ export const idempotencyKeySchema = text("idempotency_key", LIMITS.idempotencyKe
   .min(1, { error: "idempotency_key must not be empty" })
   .describe("A second add with the same key returns the first task instead of creating another");
 
+export const runAtSchema = z
+  .string({ error: "run_at must be a date and time, e.g. 2026-05-01T09:00:00Z" })
+  .refine((s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(s.trim()) && !Number.isNaN(Date.parse(s)), {
+    error: "run_at must be an ISO 8601 date and time, e.g. 2026-05-01T09:00:00Z",
+  })
+  .describe("Not eligible before this time (ISO 8601)");
+
 export const newTaskSchema = z.object({
   description: descriptionSchema,
   criteria: criteriaSchema.nullish(),
@@ -63,6 +70,7 @@ export const newTaskSchema = z.object({
   depends_on: dependsOnSchema.optional(),
   tags: tagsSchema.optional(),
   idempotency_key: idempotencyKeySchema.nullish(),
+  run_at: runAtSchema.nullish(),
 });
 
 export const resultSchema = text("result", LIMITS.resultChars).describe("The result or output of the task");
@@ -108,6 +116,8 @@ export interface ValidNewTask {
   depends_on: string[];
   tags: string[];
   idempotency_key: string | null;
+  /** Not eligible before this time (ISO 8601, UTC), or null. */
+  run_at: string | null;
 }
 
 /** The first zod issue as one sentence, prefixed with where it is (e.g. "tasks[3].priority"). */
@@ -165,6 +175,7 @@ export function validateNewTask(input: NewTask, prefix?: string): ValidNewTask {
     depends_on: deps,
     tags: [...new Set(t.tags ?? [])],
     idempotency_key: t.idempotency_key ?? null,
+    run_at: t.run_at ? new Date(t.run_at).toISOString() : null,
   };
 }
 

@@ -244,6 +244,7 @@ describe("validation", () => {
       depends_on: ["task-001"],
       tags: ["a"],
       idempotency_key: null,
+      run_at: null,
     });
   });
 

@@ -161,6 +161,18 @@ describe("ralph-mcp run", () => {
     expect(bad.stderr).toMatch(/unknown setting maxCost in breaker/);
   });
 
+  it("a flag out of its range is a command-line mistake (exit 64), worded like every other flag", async () => {
+    for (const [args, message] of [
+      [["--parallel", "0"], '--parallel must be a whole number from 1 to 64 (got "0")'],
+      [["--parallel", "65"], '--parallel must be a whole number from 1 to 64 (got "65")'],
+      [["--max-tasks", "0"], '--max-tasks must be a whole number ≥ 1 (got "0")'],
+    ] as const) {
+      const { code, stderr } = await run([...args], { RALPH_EXECUTOR_COMMAND: "true" });
+      expect(code).toBe(64);
+      expect(stderr).toContain(message);
+    }
+  });
+
   it("SIGTERM mid-execution: exit 130, the agent's tree is gone, the task is back in line", async () => {
     await ctx.store.create({ description: "Long job" });
     const { child, result } = start([], {

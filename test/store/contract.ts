@@ -1029,6 +1029,24 @@ export function describeStoreContract(name: string, factory: HarnessFactory): vo
         expect((await store.retry(b.id, "", { workerId: "w" })).not_before).toBeNull();
       });
 
+      it("run_at: a task added to run later is not claimed before then; one whose time has passed is", async () => {
+        const later = new Date(Date.now() + 60_000).toISOString();
+        const { task: waits } = await store.create({ description: "later", run_at: later, priority: 1 });
+        expect(waits.not_before).toBe(later);
+        expect(await store.get(waits.id)).toEqual(waits);
+        const { task: due } = await store.create({ description: "due", run_at: "2020-01-01T00:00:00Z" });
+        expect(due.not_before).toBe("2020-01-01T00:00:00.000Z");
+        const batched = await store.createBatch([
+          { description: "batched later", run_at: later },
+          { description: "after it", depends_on: ["#1"], run_at: later },
+        ]);
+        expect(batched.map((r) => r.task.not_before)).toEqual([later, later]);
+        expect((await store.get(batched[1]?.task.id as string)).not_before).toBe(later);
+        expect((await store.claimNext(lease))?.id).toBe(due.id);
+        expect(await store.claimNext(lease)).toBeNull();
+        await rejection(store.create({ description: "bad", run_at: "tomorrow" }), "invalid_input");
+      });
+
       it("a claim that finds nothing eligible first recovers expired leases", async () => {
         await add("a");
         await store.claimNext(lease); // the claim that recovers leases now and then has run

@@ -7,6 +7,7 @@ import {
   idempotencyKeySchema,
   maxAttemptsSchema,
   prioritySchema,
+  runAtSchema,
   tagsSchema,
 } from "../../domain/validate.js";
 import type { McpContext } from "../context.js";
@@ -26,6 +27,7 @@ export const addTaskInput = z.object({
   idempotency_key: idempotencyKeySchema
     .optional()
     .describe("Adding again with this key returns the first task"),
+  run_at: runAtSchema.optional().describe("Not started before this ISO time"),
 });
 
 export function registerAddTask(server: McpServer, { store }: McpContext): void {

@@ -48,6 +48,7 @@ async function insertPlain(
       items.map((t) => t.max_attempts),
       items.map((t) => jsonArray(t.tags)),
       items.map((t) => t.idempotency_key),
+      items.map((t) => t.run_at),
     ]);
     for (const row of rows.sort((a, b) => a.ord - b.ord)) {
       const i = pending[row.ord - 1] as number;
@@ -175,6 +176,7 @@ function insertWithDependencies(
       rows.map((r) => r.unmet),
       rows.map((r) => dependedOn.has(r.seq)),
       new Date(now).toISOString(),
+      rows.map((r) => r.task.run_at),
     ]);
     // A concurrent add committed one of our keys after we looked: start over, it is found then.
     if (inserted.length !== rows.length) throw new RetryTransaction();

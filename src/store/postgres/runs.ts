@@ -173,11 +173,5 @@ export class PostgresRunStore implements RunStore {
   }
 }
 
-interface OutputRow {
-  task_id: string;
-  attempt: number;
-  worker: number | null;
-  text: string;
-  dropped_bytes: number;
-  updated_at: string;
-}
+/** An ExecutionOutput as stored (read per run, so without its run id). */
+type OutputRow = Omit<ExecutionOutput, "run_id">;

@@ -67,6 +67,7 @@ export function createBatch(ctx: SqliteContext, inputs: NewTask[]): Promise<Crea
         idempotency_key: key,
         unmet_deps: unmet,
         now: nowIso,
+        not_before: task.run_at,
       });
       const seq = Number(info.lastInsertRowid);
       seqs.push(seq);

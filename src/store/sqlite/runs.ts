@@ -41,14 +41,9 @@ function rowToRun(row: RunRow): Run {
   });
 }
 
-interface OutputRow {
+/** An ExecutionOutput as stored: the run by its number. */
+interface OutputRow extends Omit<ExecutionOutput, "run_id"> {
   run_seq: number;
-  task_id: string;
-  attempt: number;
-  worker: number | null;
-  text: string;
-  dropped_bytes: number;
-  updated_at: string;
 }
 
 type Write = <R>(fn: () => R) => Promise<R>;

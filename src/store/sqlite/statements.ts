@@ -115,9 +115,9 @@ export function prepareStatements(db: SqliteDatabase): Statements {
     ),
     insert: db.prepare(
       `INSERT INTO tasks (description, criteria, priority, max_attempts, status, depends_on, tags,
-         idempotency_key, unmet_deps, created_at, updated_at)
+         idempotency_key, unmet_deps, created_at, updated_at, not_before)
        VALUES (@description, @criteria, @priority, @max_attempts, 'pending', @depends_on, @tags,
-         @idempotency_key, @unmet_deps, @now, @now)`,
+         @idempotency_key, @unmet_deps, @now, @now, @not_before)`,
     ),
     insertDep: db.prepare("INSERT OR IGNORE INTO task_deps (task_seq, dep_seq) VALUES (?, ?)"),
     depsOf: db.prepare<[number], { seq: number }>(

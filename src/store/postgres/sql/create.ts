@@ -19,14 +19,15 @@ import { STATEMENT_NOW } from "./time.js";
  * meanwhile is caught by ON CONFLICT. Returns (ord, seq, created_at) for the rows inserted; `ord`
  * is the 1-based position in the arrays, so ids map back to items exactly.
  *
- * $1 descriptions, $2 criteria, $3 priorities, $4 max_attempts, $5 tags (JSON, NULL when none), $6 keys.
+ * $1 descriptions, $2 criteria, $3 priorities, $4 max_attempts, $5 tags (JSON, NULL when none), $6 keys,
+ * $7 not_before (run_at).
  */
 export const insertPlain = (s: string): Statement => ({
   name: "ralph_insert_plain",
   text: `
 WITH input AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::jsonb[], $6::text[])
-    WITH ORDINALITY AS i(description, criteria, priority, max_attempts, tags, idempotency_key, ord)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::jsonb[], $6::text[], $7::timestamptz[])
+    WITH ORDINALITY AS i(description, criteria, priority, max_attempts, tags, idempotency_key, not_before, ord)
 ), fresh AS (
   SELECT nextval('${s}.task_seq') AS seq, i.* FROM input i
   WHERE i.idempotency_key IS NULL
@@ -34,9 +35,9 @@ WITH input AS (
   ORDER BY i.ord
 ), inserted AS (
   INSERT INTO ${s}.tasks (seq, description, criteria, priority, max_attempts, status, tags,
-                          idempotency_key, created_at, updated_at)
+                          idempotency_key, created_at, updated_at, not_before)
   SELECT seq, description, criteria, priority, max_attempts, 'pending', tags, idempotency_key,
-         ${STATEMENT_NOW}, ${STATEMENT_NOW}
+         ${STATEMENT_NOW}, ${STATEMENT_NOW}, not_before
   FROM fresh
   ORDER BY ord
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
@@ -92,18 +93,18 @@ FROM generate_series(1, $1::int)`,
  * add took one of the keys, and the transaction runs again.
  * $1 seqs, $2 descriptions, $3 criteria, $4 priorities, $5 max_attempts, $6 depends_on (JSON, NULL
  * when none), $7 tags (JSON, NULL when none), $8 keys, $9 unmet_deps, $10 has_dependents,
- * $11 created_at.
+ * $11 created_at, $12 not_before (run_at).
  */
 export const insertTasks = (s: string): Statement => ({
   text: `
 INSERT INTO ${s}.tasks (seq, description, criteria, priority, max_attempts, status, depends_on, tags,
-                        idempotency_key, unmet_deps, has_dependents, created_at, updated_at)
+                        idempotency_key, unmet_deps, has_dependents, created_at, updated_at, not_before)
 SELECT seq, description, criteria, priority, max_attempts, 'pending', depends_on, tags, idempotency_key,
-       unmet_deps, has_dependents, $11::timestamptz, $11::timestamptz
+       unmet_deps, has_dependents, $11::timestamptz, $11::timestamptz, not_before
 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::int[], $6::jsonb[], $7::jsonb[],
-            $8::text[], $9::int[], $10::bool[])
+            $8::text[], $9::int[], $10::bool[], $12::timestamptz[])
   AS i(seq, description, criteria, priority, max_attempts, depends_on, tags, idempotency_key, unmet_deps,
-       has_dependents)
+       has_dependents, not_before)
 ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING seq`,
 });
