@@ -1,5 +1,5 @@
 /**
- * `ralph-mcp dashboard [--port 8788] [--host 127.0.0.1]`: the board in the browser, on loopback,
+ * `ralph-mcp dashboard [--port 8788] [--host 127.0.0.1]`: serves the board for a browser, on loopback,
  * over the same store as every other command (`--db` / RALPH_DB). Prints its URL on stdout and
  * serves until Ctrl-C. With RALPH_HTTP_TOKEN set the board asks for it before showing anything.
  */
@@ -24,9 +24,13 @@ function port(value: string): number {
 export function registerDashboardCommand(program: Command): void {
   program
     .command("dashboard")
-    .description("Show the live board in your browser (loopback, default port 8788)")
+    .description("Serve the live board and print its URL to open in a browser (loopback, default port 8788)")
     .option("--host <address>", "address to bind (default 127.0.0.1; anything else needs RALPH_HTTP_TOKEN)")
     .option("--port <n>", "TCP port (default 8788; 0 picks a free one)", port)
+    .addHelpText(
+      "after",
+      "\nThe store is the one every command uses: --db <path-or-url> (before or after the command), else RALPH_DB.",
+    )
     .action(async (options: DashboardCommandOptions) => {
       const db = program.opts<{ db?: string }>().db;
       const token = process.env.RALPH_HTTP_TOKEN?.trim() || undefined;

@@ -435,6 +435,9 @@ export async function runHttpServer(options: HttpCommandOptions): Promise<void> 
     );
     // For the person who started it: where it listens, as a plain line (stdout is not protocol here).
     process.stdout.write(`ralph-mcp: MCP over HTTP at ${running.url} (store: ${store.location})\n`);
+    process.stdout.write(
+      `ralph-mcp: the board at ${new URL("/", running.url).href} (open it in a browser)\n`,
+    );
     return running;
   });
 }

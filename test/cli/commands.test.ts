@@ -378,6 +378,9 @@ describe("mistakes get clear answers", () => {
     const edit = await ralph(db, ["help", "edit"]);
     expect(edit.stdout).toContain("Usage: ralph-mcp edit [options] <id>");
     expect(edit.stdout).toContain("--depends-on <ids>");
+    const dashboard = await ralph(db, ["dashboard", "--help"]);
+    expect(dashboard.stdout).toContain("print its URL to open in a browser");
+    expect(dashboard.stdout).toContain("--db <path-or-url>");
   });
 });
 
@@ -438,10 +441,11 @@ describe("output for people and for scripts", () => {
       const line = await new Promise<string>((resolve, reject) => {
         child.stdout.setEncoding("utf8").on("data", (c: string) => {
           stdout += c;
-          const match = /^ralph-mcp: MCP over HTTP at (http:\/\/127\.0\.0\.1:\d+\/mcp) \(store: .+\)$/m.exec(
-            stdout,
-          );
-          if (match?.[1]) resolve(match[1]);
+          const match =
+            /^ralph-mcp: MCP over HTTP at (http:\/\/127\.0\.0\.1:(\d+)\/mcp) \(store: .+\)\nralph-mcp: the board at http:\/\/127\.0\.0\.1:(\d+)\/ \(open it in a browser\)$/m.exec(
+              stdout,
+            );
+          if (match?.[1] && match[2] === match[3]) resolve(match[1]);
         });
         child.once("exit", () => reject(new Error(`exited early:\n${stdout}\n${stderr}`)));
       });

@@ -80,6 +80,15 @@ describe("the web board", () => {
     expect(detail).toContain(first.id);
   });
 
+  it("the first view is read at once, without waiting for the event stream", async () => {
+    await store.create({ description: "Shown before any event" });
+    await page.route("**/api/events", (route) => route.abort());
+    await page.goto(`${base}/`);
+    expect(await page.textContent(`${column("pending")} ${card("task-001")}`)).toContain(
+      "Shown before any event",
+    );
+  });
+
   it("a task added by another process (the CLI) appears within 2 s, without a reload", async () => {
     await store.create({ description: "Already here" });
     await openBoard();

@@ -32,17 +32,35 @@ describe("the MCP bundle (.mcpb)", () => {
   const bundle = join(tmp.dir, `ralph-mcp-${pkg.version}.mcpb`);
   const installed = join(tmp.dir, "Claude Extensions", "ralph-mcp");
   let files: string[] = [];
+  /** dist/'s files (what a client started from dist/bin runs) before and after the bundle is built. */
+  const distFiles = () =>
+    existsSync(join(ROOT, "dist"))
+      ? filesUnder(join(ROOT, "dist")).map((f) => {
+          const s = statSync(join(ROOT, "dist", f));
+          return `${f} ${s.ino} ${s.mtimeMs}`;
+        })
+      : [];
+  let distBefore: string[] = [];
+  let distAfter: string[] = [];
 
   beforeAll(() => {
     assertNode22();
-    if (!existsSync(join(ROOT, "dist/cli.js"))) throw new Error("run `npm run build` first (npm test does)");
+    distBefore = distFiles();
     execFileSync(process.execPath, [join(ROOT, "scripts/mcpb.mjs"), "--quiet", "--out", bundle], {
       cwd: ROOT,
+      stdio: "ignore",
     });
+    distAfter = distFiles();
     execFileSync(join(ROOT, "node_modules/.bin/mcpb"), ["unpack", bundle, installed], { stdio: "ignore" });
     files = filesUnder(installed);
   });
   afterAll(() => tmp.remove());
+
+  it("is built in a staging folder of its own: dist/ is left alone, nothing is left behind", () => {
+    expect(distBefore.length).toBeGreaterThan(0); // npm test builds dist/ first
+    expect(distAfter).toEqual(distBefore);
+    expect(readdirSync(ROOT).filter((name) => name.startsWith(".mcpb-"))).toEqual([]);
+  });
 
   it("is small and holds no native binary and no better-sqlite3", () => {
     const size = statSync(bundle).size;

@@ -1,6 +1,7 @@
 /**
- * The web page's link to the server: the board pushed as Server-Sent Events from /api/events
- * (one stream per page; the server fans one change feed out to all of them), JSON for the rest.
+ * The web page's link to the server: the first board read from /api/board, then the board pushed
+ * as Server-Sent Events from /api/events (one stream per browser; the server fans one change feed
+ * out to all of them), JSON for the rest.
  * Every change carries the anti-forgery header the server requires.
  */
 import type {
@@ -127,7 +128,26 @@ export function webSource(): BoardSource {
     kind: "web",
     watch(onBoard: (board: Board) => void, onLink: (state: LinkState) => void) {
       onLink("connecting");
-      return sharedStream(onBoard, onLink);
+      // The first view from a plain read, at once, unless the stream has delivered one already
+      // (a slow stream, a one-shot screenshot); the stream then keeps it live.
+      let streamed = false;
+      let stopped = false;
+      void fetch("/api/board", { credentials: "same-origin" })
+        .then((r) => (r.ok ? (r.json() as Promise<Board>) : null))
+        .then(
+          (board) => {
+            if (board && !streamed && !stopped) onBoard(board);
+          },
+          () => {},
+        );
+      const stop = sharedStream((board) => {
+        streamed = true;
+        onBoard(board);
+      }, onLink);
+      return () => {
+        stopped = true;
+        stop();
+      };
     },
     more(status: TaskStatus, cursor: string) {
       const query = new URLSearchParams({ status, cursor });
