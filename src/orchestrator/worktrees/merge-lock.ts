@@ -88,7 +88,11 @@ export class MergeLock {
     }
     try {
       const owner = readOwner(this.path);
-      if (!owner || owner.host !== host || isProcessAlive(owner.pid)) return false;
+      // A lock file naming this very process is stale: in this process merges queue before they
+      // reach the file, so it was left by an earlier process that had the same pid (a container's
+      // pid 1 after a restart) — waiting for it to end would wait forever.
+      const ownerAlive = owner !== null && owner.pid !== process.pid && isProcessAlive(owner.pid);
+      if (!owner || owner.host !== host || ownerAlive) return false;
       rmSync(this.path, { force: true });
       return true;
     } finally {

@@ -10,8 +10,8 @@
  *   whose process is gone (killed with -9), and git's records of worktrees whose folder is gone.
  */
 import { createHash } from "node:crypto";
-import { rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir, userInfo } from "node:os";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { log } from "../../log.js";
 import { ConfigError } from "../config.js";
@@ -52,10 +52,30 @@ export async function listWorktrees(cwd: string): Promise<WorktreeEntry[]> {
   return entries;
 }
 
-/** The folder under the system's temporary folder where a repository's attempt worktrees go. */
+/**
+ * The folder where a repository's attempt worktrees go: under the system's temporary folder, in a
+ * folder of this user's own (mode 0700), so another user of the machine cannot create it first and
+ * put files into an agent's worktree before they are committed.
+ */
 function worktreesDirFor(commonDir: string): string {
   const key = createHash("sha256").update(commonDir).digest("hex").slice(0, 12);
-  return join(tmpdir(), "ralph-worktrees", key);
+  const user = typeof process.getuid === "function" ? String(process.getuid()) : userInfo().username;
+  return join(tmpdir(), `ralph-worktrees-${user}`, key);
+}
+
+/** Make the attempt folder, refusing one that another user owns or can write to. */
+export function ensureWorktreesDir(repo: Repo): void {
+  const mine = dirname(repo.worktreesDir);
+  mkdirSync(mine, { recursive: true, mode: 0o700 });
+  const st = statSync(mine);
+  const uid = typeof process.getuid === "function" ? process.getuid() : st.uid;
+  if (st.uid !== uid || (st.mode & 0o022) !== 0) {
+    throw new ConfigError(
+      "worktrees",
+      `${mine} belongs to another user or others can write to it, so agents' worktrees cannot be kept safe there. Remove it, or set TMPDIR to a folder of your own.`,
+    );
+  }
+  mkdirSync(repo.worktreesDir, { recursive: true, mode: 0o700 });
 }
 
 export async function openRepo(options: { repo: string | null; branch: string | null }): Promise<Repo> {
@@ -118,13 +138,16 @@ async function refuseDirty(path: string, branch: string): Promise<void> {
   );
 }
 
-/** The pid in an attempt branch's name (`ralph/<pid>/…`), or null for a branch that is not one. */
+/** An attempt branch is exactly `ralph/<pid>/task-<n>-<attempt>`: a person's `ralph/…` branch is not one. */
+const ATTEMPT_BRANCH = /^ralph\/(\d+)\/task-\d+-\d+$/;
+
+/** The pid in an attempt branch's name, or null for a branch that is not one. */
 function branchOwner(branch: string | null): number | null {
-  const m = branch === null ? null : /^ralph\/(\d+)\//.exec(branch);
+  const m = branch === null ? null : ATTEMPT_BRANCH.exec(branch);
   return m ? Number(m[1]) : null;
 }
 
-/** The pid in an attempt worktree's folder name (`<worktreesDir>/<pid>-task-007-2`), or null. */
+/** The pid in an attempt worktree's folder name (`<worktreesDir>/<pid>-…`), or null. */
 function folderOwner(repo: Repo, path: string): number | null {
   if (dirname(path) !== repo.worktreesDir) return null;
   const m = /^(\d+)-/.exec(basename(path));
@@ -133,26 +156,34 @@ function folderOwner(repo: Repo, path: string): number | null {
 
 /**
  * Remove what runs whose process is gone left behind: their worktrees (folder and git's record)
- * and their `ralph/<pid>/*` branches; then prune records of worktrees whose folder is gone.
- * Worktrees and branches of live runs (this process's, another process's) are left alone.
+ * and their attempt branches; then prune records of worktrees whose folder is gone. Worktrees and
+ * branches of live runs (this process's, another process's) are left alone.
+ *
+ * Only what ralph-mcp made is ever touched: a worktree only when its folder is in this
+ * repository's attempt folder (never the main worktree, never a person's own linked worktree,
+ * whatever branch it has checked out), and a branch only when it has the exact shape of an
+ * attempt branch and no worktree has it checked out.
  */
 export async function cleanUpStale(repo: Repo): Promise<void> {
   const dead = (pid: number | null) => pid !== null && pid !== process.pid && !isProcessAlive(pid);
-  for (const w of await listWorktrees(repo.root)) {
-    // A worktree in the middle of a merge is detached: its folder still names its owner.
-    if (!dead(branchOwner(w.branch) ?? folderOwner(repo, w.path))) continue;
+  const worktrees = await listWorktrees(repo.root);
+  // The first entry is always the main worktree.
+  for (const w of worktrees.slice(1)) {
+    const owner = folderOwner(repo, w.path);
+    if (owner === null || !dead(owner)) continue;
     try {
       await git(repo.root, ["worktree", "remove", "--force", "--force", w.path]);
     } catch (error) {
       log.warn({ err: error, worktree: w.path }, "could not remove a stale worktree; removing its folder");
-      rmSync(w.path, { recursive: true, force: true });
+      rmSync(w.path, { recursive: true, force: true }); // inside worktreesDir: checked above
     }
   }
   await git(repo.root, ["worktree", "prune"]);
+  const checkedOut = new Set((await listWorktrees(repo.root)).map((w) => w.branch));
   const branches = lines(
     (await git(repo.root, ["for-each-ref", "--format=%(refname:short)", `refs/heads/${BRANCH_PREFIX}`]))
       .stdout,
   );
-  const stale = branches.filter((b) => dead(branchOwner(b)));
+  const stale = branches.filter((b) => !checkedOut.has(b) && dead(branchOwner(b)));
   if (stale.length > 0) await git(repo.root, ["branch", "-D", ...stale]);
 }

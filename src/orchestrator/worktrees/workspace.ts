@@ -21,14 +21,14 @@
  *   dispose   the attempt's branch deleted and its worktree back in the run's pool; close() removes
  *             the pool's worktrees when the run ends (a killed run's are removed by the next run).
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Task } from "../../domain/task.js";
 import { oneLine } from "../format.js";
 import type { IntegrateResult, Workspace, WorkspaceProvider } from "../types.js";
 import { GitError, git, lines } from "./git.js";
 import { MergeLock } from "./merge-lock.js";
-import { BRANCH_PREFIX, cleanUpStale, type Repo } from "./repo.js";
+import { BRANCH_PREFIX, cleanUpStale, ensureWorktreesDir, type Repo } from "./repo.js";
 
 type Check = (path: string) => Promise<string | null>;
 
@@ -60,7 +60,7 @@ export class WorktreeWorkspaces implements WorkspaceProvider {
       await git(path, ["checkout", "--quiet", "--force", "-B", branch, base]);
       await git(path, ["clean", "-ffdxq"]);
     } else {
-      mkdirSync(repo.worktreesDir, { recursive: true });
+      ensureWorktreesDir(repo);
       path = join(repo.worktreesDir, `${process.pid}-${Date.now().toString(36)}-${this.all.length + 1}`);
       await git(repo.root, ["worktree", "add", "--quiet", "-B", branch, path, base]);
       this.all.push(path);
