@@ -53,36 +53,40 @@ export function acquireWriteLock(db: SqliteDatabase, timeoutMs: number): void {
 }
 
 /**
- * `BEGIN IMMEDIATE` without blocking the event loop: while another process holds the lock, the
- * tries are spaced by the event loop (setImmediate at first, then ~1 ms timers), so reads, other
- * sessions and /healthz go on answering and only the writes waiting for the lock are delayed.
- * Resolves true once the lock is held; rejects with a rolled-back StoreUnavailableError after
- * `timeoutMs`.
+ * `BEGIN IMMEDIATE` without holding up the event loop for long: while another process holds the
+ * lock, this thread waits in sub-millisecond sleeps for at most SYNC_WAIT_MS in all (the usual
+ * case: another writer's commit), then tries every ~1 ms on timers, so reads, other sessions and
+ * /healthz go on answering and only the writes waiting for the lock are delayed. Rejects with a
+ * rolled-back StoreUnavailableError after `timeoutMs`.
+ *
+ * Why sleep at first rather than yield to the event loop: a waiter that polls every turn burns the
+ * CPU the lock's holder needs to commit (four writers on two cores), and a waiter on ~1 ms timers
+ * keeps missing the short windows between another writer's commits. Both let one process starve
+ * the others (the 4-process fairness test in test/store/sqlite-processes.test.ts).
  */
 export async function acquireWriteLockAsync(db: SqliteDatabase, timeoutMs: number): Promise<void> {
   const begin = beginStatements.get(db) ?? db.prepare("BEGIN IMMEDIATE");
   beginStatements.set(db, begin);
+  // A writer that found the lock taken in the last 100 ms steps back first (see acquireWriteLock).
+  if (recentlyBusy(db)) sleepSync(0.05 + Math.random() * 0.2);
   const started = performance.now();
   const deadline = started + timeoutMs;
-  for (let tries = 0; ; tries++) {
-    // A writer that found the lock taken in the last 100 ms steps back a turn first (see above).
-    if (tries > 0 || !recentlyBusy(db)) {
-      try {
-        begin.run();
-        return;
-      } catch (error) {
-        if (!isBusyError(error)) throw error;
-        lastBusyAt.set(db, performance.now());
-        if (performance.now() > deadline) throw busyFor(timeoutMs, error);
-      }
+  for (;;) {
+    try {
+      begin.run();
+      return;
+    } catch (error) {
+      if (!isBusyError(error)) throw error;
+      lastBusyAt.set(db, performance.now());
+      if (performance.now() > deadline) throw busyFor(timeoutMs, error);
     }
-    // Short waits (another writer's commit) are polled every event-loop turn, which keeps waiters'
-    // chances about equal; a long one (a writer holding the lock for seconds) every ~1 ms.
-    await new Promise<void>((resolve) =>
-      performance.now() < started + 20 ? setImmediate(resolve) : setTimeout(resolve, 0.5 + Math.random()),
-    );
+    if (performance.now() < started + SYNC_WAIT_MS) sleepSync(0.05 + Math.random() * 0.2);
+    else await new Promise<void>((resolve) => setTimeout(resolve, 0.5 + Math.random()));
   }
 }
+
+/** How long a write may wait for the lock in short blocking sleeps before it waits on timers. */
+const SYNC_WAIT_MS = 5;
 
 function recentlyBusy(db: SqliteDatabase): boolean {
   const busyAt = lastBusyAt.get(db);
