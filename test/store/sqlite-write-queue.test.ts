@@ -77,6 +77,21 @@ describe("sqlite write queue", () => {
     expect(recorded.map((c) => c.seqs)).toEqual([[1], [3]]);
   });
 
+  it("a write after which SQLite ended the whole transaction (disk full, I/O error) fails the batch, no crash", async () => {
+    const a = queue.write(insert(1));
+    const b = queue.write(() => {
+      db.exec("ROLLBACK"); // what SQLite does itself on SQLITE_FULL or SQLITE_IOERR
+      throw new Error("database or disk is full");
+    });
+    const c = queue.write(insert(3));
+    const settled = await Promise.allSettled([a, b, c]);
+    expect(settled.map((s) => s.status)).toEqual(["rejected", "rejected", "rejected"]);
+    expect(rows()).toEqual([]);
+    expect(commits).toEqual([]);
+    expect(await queue.write(insert(4))).toBe(4); // the queue goes on
+    expect(rows()).toEqual([4]);
+  });
+
   it("rolls a lone failing operation back", async () => {
     await expect(
       queue.write((changes) => {

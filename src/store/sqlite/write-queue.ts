@@ -116,9 +116,11 @@ export class WriteQueue {
         outcomes.push({ ok: true, value });
         allChanges.push(...changes);
       } catch (error) {
-        if (isolated) {
-          this.db.exec("ROLLBACK TO op");
-          this.db.exec("RELEASE op");
+        if (isolated && !this.undoOne()) {
+          // SQLite ended the whole transaction (disk full, an I/O error): the writes before this
+          // one went with it, so none of the batch is acknowledged.
+          for (const each of ops) each.reject(error);
+          return;
         }
         outcomes.push({ ok: false, error });
       }
@@ -141,5 +143,21 @@ export class WriteQueue {
       else op.reject(outcome?.error);
     });
     this.hooks.committed(allChanges);
+  }
+
+  /** Undo one write of a batch; false when there is no transaction left to undo it in. */
+  private undoOne(): boolean {
+    try {
+      this.db.exec("ROLLBACK TO op");
+      this.db.exec("RELEASE op");
+      return true;
+    } catch {
+      if (this.db.inTransaction) {
+        try {
+          this.db.exec("ROLLBACK");
+        } catch {}
+      }
+      return false;
+    }
   }
 }

@@ -45,6 +45,9 @@ export const TOOL_EXCEPTIONS: Readonly<Record<string, Scope>> = {
 
 /** Methods that name no tool or resource but still read the queue. */
 const METHOD_SCOPES: Readonly<Record<string, Scope>> = {
+  // Listing resources names tasks and runs (ids, the start of descriptions): that is reading them.
+  "resources/list": SCOPES.read,
+  "resources/templates/list": SCOPES.read,
   "resources/subscribe": SCOPES.read,
   "resources/unsubscribe": SCOPES.read,
   "subscriptions/listen": SCOPES.read,

@@ -112,10 +112,12 @@ describe("scopes", () => {
     }
   });
 
-  it("a token with no scope of ours may connect and list, and nothing more", async () => {
+  it("a token with no scope of ours may connect and list tools, and nothing more", async () => {
     const none = await setup.as.sign(setup.resource, "openid");
     expect((await post(setup.server.url, none, rpc("tools/list"))).status).toBe(200);
-    expect((await post(setup.server.url, none, rpc("resources/list"))).status).toBe(200);
+    // resources/list names tasks and runs (ids, the start of descriptions): that is reading them.
+    expect((await post(setup.server.url, none, rpc("resources/list"))).status).toBe(403);
+    expect((await post(setup.server.url, none, rpc("resources/templates/list"))).status).toBe(403);
     expect((await post(setup.server.url, none, rpc("resources/read", { uri: "task://queue" }))).status).toBe(
       403,
     );
