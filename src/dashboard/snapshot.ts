@@ -3,7 +3,7 @@
  * bounded (a page per status, a page of runs, the dependencies of the cards shown), so a store
  * of a million tasks costs what one of a hundred does.
  */
-import type { Run } from "../domain/run.js";
+import { abandonRun, type Run } from "../domain/run.js";
 import { TASK_STATUSES, type Task, type TaskStatus } from "../domain/task.js";
 import { cut } from "../mcp/views.js";
 import { DEFAULT_OPTIONS } from "../orchestrator/options.js";
@@ -93,8 +93,7 @@ export async function recentRuns(store: TaskStore, limit = RUNS_SHOWN, now = Dat
   return runs.map((run) => {
     if (run.status !== "running" || now - Date.parse(run.updated_at) <= DEFAULT_OPTIONS.staleRunMs)
       return run;
-    const reason = `The process running it stopped updating it at ${run.updated_at} (killed or lost).`;
-    return { ...run, status: "abandoned", stop_code: "abandoned", stop_reason: reason, current: null };
+    return abandonRun(run, Date.parse(run.updated_at)); // shown as it will be marked
   });
 }
 

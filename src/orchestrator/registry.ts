@@ -15,7 +15,7 @@
  * commands come only from those settings: nothing a caller passes to start() can name a command.
  */
 import { ConflictError, isRalphError } from "../domain/errors.js";
-import { isFinalRunStatus, type Run } from "../domain/run.js";
+import { abandonRun, isFinalRunStatus, type Run } from "../domain/run.js";
 import { Emitter } from "../emitter.js";
 import { log } from "../log.js";
 import type { TaskStore } from "../store/types.js";
@@ -167,15 +167,7 @@ export class RunRegistry {
       log.warn({ err: error, run: run.id }, "could not mark a stale run as abandoned");
     }
     // Not marked (the store refused the write): report it as what it is all the same.
-    const reason = `The process running it stopped updating it at ${run.updated_at} (killed or lost).`;
-    return {
-      ...run,
-      status: "abandoned",
-      stop_code: "abandoned",
-      stop_reason: reason,
-      stats: { ...run.stats, stop_reason: reason },
-      current: null,
-    };
+    return abandonRun(run, Date.parse(run.updated_at));
   }
 
   /**
