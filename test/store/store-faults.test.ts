@@ -200,17 +200,18 @@ describe("the SQLite store's file", () => {
       await store.create({ description: "made while writable" });
       await store.close();
       for (const suffix of ["-wal", "-shm"]) rmSync(`${tmp.db}${suffix}`, { force: true });
-      // Root can write anywhere: as root, run the server as nobody; otherwise take the write bits away.
+      // Take the folder's write bits away. Root writes anywhere all the same: as root, run the
+      // server without the capability that lets it (util-linux's setpriv), still as root, so it
+      // can read the project wherever it was cloned (another user may not reach a 0700 folder).
       const asRoot = process.getuid?.() === 0;
-      chmodSync(tmp.dir, asRoot ? 0o755 : 0o555);
+      chmodSync(tmp.dir, 0o555);
       chmodSync(tmp.db, 0o644);
+      const [command, args] = asRoot
+        ? ["setpriv", ["--bounding-set=-dac_override,-dac_read_search", "--", process.execPath, CLI, "list"]]
+        : [process.execPath, [CLI, "list"]];
       const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = execFile(
-          process.execPath,
-          [CLI, "list"],
-          { env: serverEnv(tmp.db), ...(asRoot ? { uid: 65534, gid: 65534 } : {}) },
-          (error, _stdout, stderr) =>
-            resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stderr }),
+        const child = execFile(command, args, { env: serverEnv(tmp.db) }, (error, _stdout, stderr) =>
+          resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stderr }),
         );
         child.stdin?.end();
       });
